@@ -1,0 +1,34 @@
+"""The welfare measure that desil ranks: log per-capita expenditure deflated by the regional price level.
+
+BPS compares welfare across regions after the price difference its provincial poverty lines express
+(features/reference README). We rank on
+
+    welfare = log_pcexp - log(poverty_line[province])      (dimensionless; 0 = at the poverty line)
+
+so a family at welfare 0 spends exactly its province's poverty line per person per month. The same
+function serves the generator's true desil, the model's predicted desil and every evaluation.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from features.regions import provinces
+
+
+def log_poverty_line(province_code: pd.Series | npt.ArrayLike) -> np.ndarray:
+    """log of the March 2024 provincial poverty line (Rp/capita/month) for each province code."""
+    codes = pd.Series(np.asarray(province_code, dtype=object)).astype("string")
+    lines = provinces()["poverty_line_mar2024_rp"].astype(np.float64)
+    mapped = codes.map(np.log(lines))
+    if mapped.isna().any():
+        bad = sorted(set(codes[mapped.isna()].astype(str)))[:5]
+        raise ValueError(f"unknown province_code(s) {bad}; allowed: the 38 BPS province codes")
+    return mapped.to_numpy(dtype=np.float64)
+
+
+def welfare_from_log_pcexp(log_pcexp: npt.ArrayLike, province_code: pd.Series | npt.ArrayLike) -> np.ndarray:
+    """Real welfare (log ratio to the provincial poverty line) from nominal log per-capita expenditure."""
+    return np.asarray(log_pcexp, dtype=np.float64) - log_poverty_line(province_code)
