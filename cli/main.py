@@ -18,6 +18,8 @@ SUBCOMMANDS: dict[str, str] = {
     "pseudonymise": "cli.schema_commands:pseudonymise",
     "data": "cli.data_commands:data",
     "demo": "cli.demo_command:demo",
+    "train": "cli.train_commands:train",
+    "compare": "cli.train_commands:compare",
 }
 
 

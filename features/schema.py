@@ -76,7 +76,7 @@ class FieldSpec:
             text = "true or false"
         elif self.kind in ("int", "float"):
             what = "an integer" if self.kind == "int" else "a number"
-            text = f"{what} in [{_fmt(self.minimum)}, {_fmt(self.maximum)}]"
+            text = f"{what} in [{_fmt(self.minimum, '-inf')}, {_fmt(self.maximum, 'inf')}]"
             if self.unit:
                 text += f" {self.unit}"
         elif self.kind == "region":
@@ -98,9 +98,9 @@ class FieldSpec:
         return "string"
 
 
-def _fmt(value: float | None) -> str:
+def _fmt(value: float | None, unbounded: str) -> str:
     if value is None:
-        return "-inf"
+        return unbounded
     return str(int(value)) if float(value).is_integer() else str(value)
 
 

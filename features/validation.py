@@ -1,0 +1,679 @@
+"""Validation of tables against the DTSEN data contract (`features.schema`), vectorised.
+
+Everything a check knows about a column comes from its `FieldSpec` in `features.schema`; this module
+adds only what a single column cannot say: the conditional rules (`CONDITIONAL_RULES`) and the
+structure of a population (unique ids, exactly one head per family, members of known families,
+families with members).
+
+Contract of the results:
+- `validate_table(df, table)` returns a *problems* frame (`PROBLEM_COLUMNS`), one row per problem,
+  every problem (not the first): `table`, `row` (0-based position in the input; null for problems
+  about a whole column or a whole family), `family_id`, `member_no` (members only), `field`, `value`
+  (the bad value as text, `"null"` for a missing one, `"<withheld>"` for identifiers), `allowed`
+  (`FieldSpec.allowed_text()` or the rule), `severity` (`"error"` or `"warning"`), `check` (the kind of
+  check, e.g. `"category"`, `"range"`) and `message` (one sentence naming family, member, field, value
+  and what is allowed).
+- `validate_population(families, members)` returns a `ValidationResult`: the families and members of
+  every family without an error-level problem (coerced to storage dtypes), all problems, and the
+  rejected family ids. A family is rejected when its row or any of its members has an error; a problem
+  about a whole table (a missing required column, a personal-identifier column) rejects every family.
+  Every family id of the input (families and members) ends in exactly one of the valid frame or
+  `rejected_family_ids`; rows without a family id are reported by `row` and dropped.
+- `validate_family_json(payload)` takes one family (or a list) as JSON objects with a `members` list and
+  goes through the same DataFrame path.
+
+Column decisions:
+- A missing non-nullable column is an error (one problem, the whole table is rejected); a missing
+  nullable column is a warning and reads as all-null (admin signals often do not exist for a file).
+- An unknown extra column is a warning (`check="unknown_column"`); it rejects nothing and is dropped
+  from the valid frames, which hold exactly the contract columns in contract order.
+- A personal-identifier column (`schema.FORBIDDEN_COLUMNS`, compared case-insensitively after turning
+  spaces, dots and hyphens into underscores) refuses the table; its values are never read or echoed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from features import schema
+from features.schema import FieldSpec
+
+PROBLEM_COLUMNS: tuple[str, ...] = (
+    "table", "row", "family_id", "member_no", "field", "value", "allowed", "severity", "check", "message",
+)
+ERROR = "error"
+WARNING = "warning"
+WITHHELD = "<withheld>"
+_MAX_VALUE_CHARS = 60
+_ARROW_STRING = pd.StringDtype("pyarrow")
+
+# Text values accepted for a bool field (after strip + lower-case); numbers 0/1 are accepted too.
+_BOOL_WORDS: dict[str, float] = {
+    "true": 1.0, "false": 0.0, "t": 1.0, "f": 0.0, "1": 1.0, "0": 0.0, "1.0": 1.0, "0.0": 0.0,
+    "yes": 1.0, "no": 0.0, "y": 1.0, "n": 0.0,
+}
+
+# Which allowed-code set a region field is checked against.
+_REGION_CODES: dict[str, Callable[[], frozenset[str]]] = {
+    "province_code": schema.allowed_provinces,
+    "regency_code": schema.allowed_regencies,
+}
+
+
+# --------------------------------------------------------------------------------------------
+# conditional rules
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ConditionalRule:
+    """`field` must be null exactly when `when` takes one of `null_when`; for any other valid value of
+    `when` it is required. Bool values are written 0.0 (false) / 1.0 (true)."""
+
+    table: str
+    field: str
+    when: str
+    null_when: tuple[float, ...]
+
+    def _when_spec(self) -> FieldSpec:
+        return schema.field_map(self.table)[self.when]
+
+    def _values_text(self, values: tuple[float, ...]) -> str:
+        spec = self._when_spec()
+        if spec.kind == "bool":
+            return " or ".join("true" if v else "false" for v in values)
+        return ", ".join(str(int(v)) for v in values)
+
+    def required_values(self) -> tuple[float, ...]:
+        spec = self._when_spec()
+        every = (0.0, 1.0) if spec.kind == "bool" else tuple(float(c) for c in spec.codes)
+        return tuple(v for v in every if v not in self.null_when)
+
+    def text(self) -> str:
+        """The rule in words (the `allowed` of its problems)."""
+        return (f"{self.field} is null exactly when {self.when} is {self._values_text(self.null_when)}; "
+                f"when {self.when} is {self._values_text(self.required_values())} it is required")
+
+
+def _codes_except(table: str, name: str, keep: tuple[int, ...]) -> tuple[float, ...]:
+    return tuple(float(c) for c in schema.field_map(table)[name].codes if c not in keep)
+
+
+CONDITIONAL_RULES: tuple[ConditionalRule, ...] = (
+    # installed power exists only for a metered PLN connection (lighting_source 1)
+    ConditionalRule("families", "pln_installed_power", "lighting_source",
+                    _codes_except("families", "lighting_source", (1,))),
+    ConditionalRule("families", "toilet_type", "toilet_facility", (6.0,)),
+    ConditionalRule("families", "sewage_disposal", "toilet_facility", (6.0,)),
+    ConditionalRule("members", "industry", "works", (0.0,)),
+    ConditionalRule("members", "employment_status", "works", (0.0,)),
+    ConditionalRule("members", "school_level", "school_participation", (1.0,)),
+)
+for _rule in CONDITIONAL_RULES:  # the rules name contract fields; fail at import if the contract moves
+    _fields = schema.field_map(_rule.table)
+    assert _rule.field in _fields and _rule.when in _fields and _fields[_rule.field].nullable, _rule
+
+UNIQUE_FAMILY_TABLES = ("families", "survey")  # one row per family (photos: several per family)
+HEAD_CODE = 1  # members.relationship 1 = Kepala keluarga
+HEAD_RULE = "exactly one member with relationship 1 (head) per family"
+
+
+# --------------------------------------------------------------------------------------------
+# results
+# --------------------------------------------------------------------------------------------
+@dataclass
+class ValidationResult:
+    """What survives validation and why the rest did not.
+
+    `valid_families`/`valid_members`: contract columns in storage dtypes, only families without an
+    error-level problem (and their members). `problems`: every problem (`PROBLEM_COLUMNS`).
+    `rejected_family_ids`: sorted ids of the input families (or member family ids) that were rejected.
+    """
+
+    valid_families: pd.DataFrame
+    valid_members: pd.DataFrame
+    problems: pd.DataFrame
+    rejected_family_ids: list[str] = field(default_factory=list)
+
+    @property
+    def errors(self) -> pd.DataFrame:
+        return self.problems[self.problems["severity"] == ERROR]
+
+    @property
+    def warnings(self) -> pd.DataFrame:
+        return self.problems[self.problems["severity"] == WARNING]
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing was rejected (warnings allowed)."""
+        return len(self.errors) == 0
+
+
+def empty_problems() -> pd.DataFrame:
+    return pd.DataFrame({
+        "table": pd.Series(dtype="string"), "row": pd.Series(dtype="Int64"),
+        "family_id": pd.Series(dtype="string"), "member_no": pd.Series(dtype="Int32"),
+        **{c: pd.Series(dtype="string") for c in PROBLEM_COLUMNS[4:]},
+    })
+
+
+# --------------------------------------------------------------------------------------------
+# problem collection (messages are built for the bad rows only)
+# --------------------------------------------------------------------------------------------
+def _value_text(value: object) -> str:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):  # type: ignore[arg-type]
+        return "null"
+    if isinstance(value, bool | np.bool_):
+        return "true" if value else "false"
+    text = str(value)
+    return text if len(text) <= _MAX_VALUE_CHARS else text[: _MAX_VALUE_CHARS - 3] + "..."
+
+
+class _Problems:
+    """Collects problems of one table; row-level problems carry the row's family id and member no."""
+
+    def __init__(self, table: str, family_id: pd.Series, member_no: pd.Series | None) -> None:
+        self.table = table
+        self.family_id = family_id  # string dtype, NA where missing
+        self.member_no = member_no  # Int32 or None for tables without members
+        self.parts: list[pd.DataFrame] = []
+
+    def table_level(self, field_name: str, value: str, allowed: str, severity: str, check: str,
+                    message: str) -> None:
+        self.parts.append(pd.DataFrame({
+            "table": [self.table], "row": pd.array([pd.NA], dtype="Int64"),
+            "family_id": pd.array([pd.NA], dtype="string"), "member_no": pd.array([pd.NA], dtype="Int32"),
+            "field": [field_name], "value": [value], "allowed": [allowed], "severity": [severity],
+            "check": [check], "message": [message],
+        }))
+
+    def family_level(self, family_ids: pd.Series, field_name: str, values: list[str], allowed: str,
+                     reason: str, check: str) -> None:
+        """Problems about whole families (no row): e.g. the number of heads."""
+        if not len(family_ids):
+            return
+        ids = family_ids.astype("string").reset_index(drop=True)
+        messages = [f"{self.table} family {fid}: {field_name} {reason} (value {val!r}); allowed: {allowed}."
+                    for fid, val in zip(ids, values, strict=True)]
+        n = len(ids)
+        self.parts.append(pd.DataFrame({
+            "table": [self.table] * n, "row": pd.array([pd.NA] * n, dtype="Int64"), "family_id": ids,
+            "member_no": pd.array([pd.NA] * n, dtype="Int32"), "field": [field_name] * n, "value": values,
+            "allowed": [allowed] * n, "severity": [ERROR] * n, "check": [check] * n, "message": messages,
+        }))
+
+    def rows(self, mask: np.ndarray, field_name: str, raw: pd.Series | list[str] | None, allowed: str | list[str],
+             reason: str | list[str], check: str) -> None:
+        """One error per True in `mask`; `raw` is the column (its bad values are shown) or per-bad-row text."""
+        idx = np.flatnonzero(mask)
+        if not len(idx):
+            return
+        if raw is None:
+            values = ["null"] * len(idx)
+        elif isinstance(raw, list):
+            values = raw
+        else:
+            values = [_value_text(v) for v in raw.iloc[idx].astype(object)]
+        fids = self.family_id.iloc[idx].astype(object).tolist()
+        members = (self.member_no.iloc[idx].astype(object).tolist() if self.member_no is not None
+                   else [None] * len(idx))
+        allowed_l = allowed if isinstance(allowed, list) else [allowed] * len(idx)
+        reason_l = reason if isinstance(reason, list) else [reason] * len(idx)
+        messages = []
+        for pos, fid, mno, val, alw, why in zip(idx, fids, members, values, allowed_l, reason_l, strict=True):
+            who = f"family {fid}" if fid is not None and fid is not pd.NA else f"row {pos} (no family_id)"
+            if self.member_no is not None:
+                who += f", member {mno}" if mno is not None and mno is not pd.NA else f", row {pos}"
+            messages.append(f"{self.table} {who}: {field_name} {why} (value {val!r}); allowed: {alw}.")
+        n = len(idx)
+        self.parts.append(pd.DataFrame({
+            "table": [self.table] * n, "row": pd.array(idx, dtype="Int64"),
+            "family_id": pd.array(fids, dtype="string"),
+            "member_no": pd.array(members if self.member_no is not None else [pd.NA] * n, dtype="Int32"),
+            "field": [field_name] * n, "value": values, "allowed": allowed_l, "severity": [ERROR] * n,
+            "check": [check] * n, "message": messages,
+        }))
+
+    def frame(self) -> pd.DataFrame:
+        if not self.parts:
+            return empty_problems()
+        out = pd.concat([empty_problems(), *self.parts], ignore_index=True)
+        return out.astype({c: "string" for c in ("table", "family_id", "field", "value", "allowed", "severity",
+                                                  "check", "message")})
+
+
+# --------------------------------------------------------------------------------------------
+# column parsing: raw values -> float array (numbers, codes, bools) or strings, plus type errors
+# --------------------------------------------------------------------------------------------
+def _python_bools(raw: pd.Series) -> np.ndarray:
+    """Mask of Python bool values in an object column (to_numeric would read True as 1)."""
+    if raw.dtype != object:
+        return np.zeros(len(raw), dtype=bool)
+    return raw.map(lambda v: isinstance(v, bool | np.bool_)).to_numpy(dtype=bool)
+
+
+def _in_set(values: pd.Series, allowed: pd.Series | pd.Index | list[str]) -> np.ndarray:
+    """Vectorised membership of string `values` in `allowed` (False for null); pyarrow compute, since
+    pandas' isin on arrow strings loops in Python when given a Series."""
+    haystack = _arrow_strings(pd.Series(allowed, dtype="string").dropna())
+    found = pc.is_in(_arrow_strings(values), value_set=haystack)
+    return np.asarray(pc.fill_null(found, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _arrow_strings(values: pd.Series) -> pa.Array:
+    """The values as one arrow string array (zero-copy for arrow-backed pandas strings)."""
+    arr = pa.array(values.astype(_ARROW_STRING).array)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    return arr.cast(pa.large_string()) if arr.type != pa.large_string() else arr
+
+
+def _as_numbers(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(values as float64 with nan for null/unparseable, mask of non-null values that are not numbers)."""
+    null = raw.isna().to_numpy()
+    if pd.api.types.is_bool_dtype(raw.dtype):
+        return np.full(len(raw), np.nan), ~null
+    if pd.api.types.is_numeric_dtype(raw.dtype):
+        return raw.to_numpy(dtype="float64", na_value=np.nan), np.zeros(len(raw), dtype=bool)
+    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype="float64", na_value=np.nan, copy=True)
+    bools = _python_bools(raw)
+    values[bools] = np.nan
+    return values, ~null & np.isnan(values)
+
+
+def _as_bools(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(values 1.0/0.0/nan, mask of non-null values that are not booleans)."""
+    null = raw.isna().to_numpy()
+    if pd.api.types.is_bool_dtype(raw.dtype):
+        return raw.to_numpy(dtype="float64", na_value=np.nan), np.zeros(len(raw), dtype=bool)
+    if pd.api.types.is_numeric_dtype(raw.dtype):
+        values = raw.to_numpy(dtype="float64", na_value=np.nan, copy=True)
+        bad = ~null & ~np.isin(values, (0.0, 1.0))
+        values[bad] = np.nan
+        return values, bad
+    values = np.full(len(raw), np.nan)
+    present = ~null
+    words = raw[present].astype(str).str.strip().str.lower().map(_BOOL_WORDS)
+    values[present] = words.to_numpy(dtype="float64", na_value=np.nan)
+    return values, present & np.isnan(values)
+
+
+def _as_strings(raw: pd.Series) -> pd.Series:
+    """Values as pandas strings (NA kept); integer columns become their digits (11 -> '11')."""
+    if pd.api.types.is_integer_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(raw.dtype):
+        return raw.astype("Int64").astype("string").reset_index(drop=True)
+    return raw.astype("string").reset_index(drop=True)
+
+
+def _storage_ints(values: np.ndarray, good: np.ndarray, dtype: str) -> pd.arrays.IntegerArray:
+    """Integer extension array of `values` (float view), null where not `good` or nan."""
+    mask = ~good | np.isnan(values)
+    numpy_dtype = pd.api.types.pandas_dtype(dtype).numpy_dtype
+    return pd.arrays.IntegerArray(np.where(mask, 0, values).astype(numpy_dtype), mask)
+
+
+def _storage_bools(values: np.ndarray, good: np.ndarray) -> pd.arrays.BooleanArray:
+    mask = ~good | np.isnan(values)
+    return pd.arrays.BooleanArray(np.where(mask, False, values == 1.0), mask)
+
+
+# --------------------------------------------------------------------------------------------
+# one table
+# --------------------------------------------------------------------------------------------
+@dataclass
+class _Checked:
+    """A checked table: contract columns parsed to storage dtypes (bad cells null), numeric views used
+    by the cross-field checks, and the problems."""
+
+    table: str
+    parsed: pd.DataFrame
+    numbers: dict[str, np.ndarray]
+    nulls: dict[str, np.ndarray]
+    family_id: pd.Series
+    problems: _Problems
+    table_rejected: bool = False
+
+
+def _normalised_column_name(name: object) -> str:
+    return re.sub(r"[\s.\-]+", "_", str(name).strip().lower())
+
+
+def forbidden_columns(columns: pd.Index | list[str]) -> list[str]:
+    """Column names that are personal identifiers (schema.FORBIDDEN_COLUMNS, case-insensitive)."""
+    return [str(c) for c in columns if _normalised_column_name(c) in schema.FORBIDDEN_COLUMNS]
+
+
+def _check_columns(df: pd.DataFrame, table: str, problems: _Problems) -> bool:
+    """Column-level checks; returns True when the whole table is rejected."""
+    rejected = False
+    specs = schema.field_map(table)
+    for col in forbidden_columns(df.columns):
+        rejected = True
+        problems.table_level(
+            col, WITHHELD, "no personal identifier columns (NIK, family-card number, name, address, phone, "
+            "customer id); family_id must be a pseudonym (features.pseudonym)", ERROR, "forbidden_column",
+            f"{table}: column {col!r} holds personal identifiers and is refused; pseudonymise it into "
+            "family_id (desil pseudonymise) or drop it before loading; its values are not shown.")
+    forbidden = set(forbidden_columns(df.columns))
+    for col in df.columns:
+        if col not in specs and str(col) not in forbidden:
+            problems.table_level(
+                str(col), "(column)", f"the {table} columns of the contract (desil schema --table {table})",
+                WARNING, "unknown_column",
+                f"{table}: column {str(col)!r} is not part of the contract; it is ignored and not kept.")
+    for spec in specs.values():
+        if spec.name in df.columns:
+            continue
+        if spec.nullable:
+            problems.table_level(
+                spec.name, "(column missing)", spec.allowed_text(), WARNING, "missing_column",
+                f"{table}: nullable column {spec.name!r} is missing and is read as all null; "
+                f"allowed: {spec.allowed_text()}.")
+        else:
+            rejected = True
+            problems.table_level(
+                spec.name, "(column missing)", spec.allowed_text(), ERROR, "missing_column",
+                f"{table}: required column {spec.name!r} is missing, so every row is rejected; "
+                f"allowed: {spec.allowed_text()}.")
+    dupes = df.columns[df.columns.duplicated()]
+    for col in dict.fromkeys(map(str, dupes)):
+        rejected = True
+        problems.table_level(col, "(column)", "each column once", ERROR, "duplicate_column",
+                             f"{table}: column {col!r} appears more than once; allowed: each column once.")
+    return rejected
+
+
+def _check_field(raw: pd.Series, spec: FieldSpec, problems: _Problems) -> tuple[object, np.ndarray | None]:
+    """Check one column against its spec; returns (storage array, float view or None for strings)."""
+    null = raw.isna().to_numpy()
+    allowed = spec.allowed_text()
+    if not spec.nullable:
+        problems.rows(null, spec.name, None, allowed, "is missing", "null")
+    if spec.kind in ("category", "int", "float"):
+        values, not_number = _as_numbers(raw)
+        problems.rows(not_number, spec.name, raw, allowed, "is not a number", "type")
+        bad = not_number.copy()
+        present = ~np.isnan(values)
+        if spec.kind in ("category", "int"):
+            if pd.api.types.is_integer_dtype(raw.dtype):  # integer storage: whole by construction
+                not_int = np.zeros(len(values), dtype=bool)
+            else:
+                not_int = present & ~(np.isfinite(values) & (values == np.round(values)))
+            problems.rows(not_int, spec.name, raw, allowed, "is not a whole number", "type")
+            bad |= not_int
+            present &= ~not_int
+        if spec.kind == "category":
+            bad_code = present & ~np.isin(values, np.asarray(spec.codes, dtype=float))
+            problems.rows(bad_code, spec.name, raw, allowed, "is not an allowed code", "category")
+            bad |= bad_code
+        else:
+            lo = -np.inf if spec.minimum is None else spec.minimum
+            hi = np.inf if spec.maximum is None else spec.maximum
+            out = present & ((values < lo) | (values > hi))
+            problems.rows(out, spec.name, raw, allowed, "is out of range", "range")
+            bad |= out
+        good = ~bad
+        values = np.where(good, values, np.nan)
+        if spec.kind == "float":
+            return values, values
+        return _storage_ints(values, good, spec.pandas_dtype()), values
+    if spec.kind == "bool":
+        values, not_bool = _as_bools(raw)
+        problems.rows(not_bool, spec.name, raw, allowed, "is not true or false", "type")
+        return _storage_bools(values, ~not_bool), values
+    # string and region
+    text = _as_strings(raw)
+    present = ~null
+    if spec.kind == "region":
+        codes = _REGION_CODES.get(spec.name)
+        if codes is not None:
+            region_allowed = f"{allowed}: {spec.source}" if spec.source else allowed
+            unknown = present & ~_in_set(text, sorted(codes()))
+            problems.rows(unknown, spec.name, raw, region_allowed, "is not a known BPS code", "region")
+            text = text.mask(unknown)
+    elif spec.pattern:
+        matches = text.str.fullmatch(spec.pattern).to_numpy(dtype=bool, na_value=False)
+        mismatch = present & ~matches
+        problems.rows(mismatch, spec.name, raw, allowed, "does not match the required pattern", "pattern")
+        text = text.mask(mismatch)
+    return text.astype("string").array, None
+
+
+def _check_rules(checked: _Checked, table: str) -> None:
+    """Conditional rules (CONDITIONAL_RULES) and the province/regency agreement."""
+    numbers, problems = checked.numbers, checked.problems
+    for rule in CONDITIONAL_RULES:
+        if rule.table != table or rule.when not in numbers or rule.field not in numbers:
+            continue
+        when = numbers[rule.when]
+        dependent = numbers[rule.field]
+        field_null = checked.nulls[rule.field]
+        dependent_ok = ~np.isnan(dependent)  # present and valid by itself
+        must_be_null = np.isin(when, np.asarray(rule.null_when))
+        required = np.isin(when, np.asarray(rule.required_values()))
+        when_column = checked.parsed[rule.when]
+        missing = required & field_null
+        if missing.any():
+            reasons = [f"is missing although {rule.when} is {_value_text(w)}" for w in when_column[missing]]
+            problems.rows(missing, rule.field, None, rule.text(), reasons, "conditional")
+        present = must_be_null & dependent_ok
+        if present.any():
+            reasons = [f"must be null because {rule.when} is {_value_text(w)}" for w in when_column[present]]
+            problems.rows(present, rule.field, checked.parsed[rule.field], rule.text(), reasons, "conditional")
+    if table == "families" and {"province_code", "regency_code"} <= set(checked.parsed.columns):
+        prov = checked.parsed["province_code"].astype("string")
+        reg = checked.parsed["regency_code"].astype("string")
+        both = (prov.notna() & reg.notna()).to_numpy(dtype=bool)
+        mismatch = both & (reg.str.slice(0, 2) != prov).to_numpy(dtype=bool, na_value=False)
+        if mismatch.any():
+            allowed = [f"a regency code of province {p} (starting with {p})" for p in prov[mismatch]]
+            problems.rows(mismatch, "regency_code", checked.parsed["regency_code"], allowed,
+                          "is not in the family's province", "region")
+
+
+def _check_table(df: pd.DataFrame, table: str) -> _Checked:
+    specs = schema.table_fields(table)
+    df = df.reset_index(drop=True)
+    n = len(df)
+    family_id = (_as_strings(df["family_id"]) if "family_id" in df.columns and df.columns.is_unique
+                 else pd.Series(pd.array([pd.NA] * n, dtype="string")))
+    member_no = None
+    if table == "members":
+        if "member_no" in df.columns and df.columns.is_unique:
+            nums, _ = _as_numbers(df["member_no"])
+            ok = np.isfinite(nums) & (nums == np.round(nums)) & (np.abs(nums) < 2**31)
+            member_no = pd.Series(_storage_ints(nums, ok, "Int32"))
+        else:
+            member_no = pd.Series(pd.array([pd.NA] * n, dtype="Int32"))
+    problems = _Problems(table, family_id, member_no)
+    rejected = _check_columns(df, table, problems)
+    parsed: dict[str, object] = {}
+    numbers: dict[str, np.ndarray] = {}
+    nulls: dict[str, np.ndarray] = {}
+    for spec in specs:
+        if spec.name not in df.columns or not df.columns.is_unique:
+            nulls[spec.name] = np.ones(n, dtype=bool)
+            parsed[spec.name] = pd.array([pd.NA] * n, dtype=spec.pandas_dtype()) if spec.kind != "float" \
+                else np.full(n, np.nan)
+            if spec.kind != "string" and spec.kind != "region":
+                numbers[spec.name] = np.full(n, np.nan)
+            continue
+        nulls[spec.name] = df[spec.name].isna().to_numpy()
+        storage, view = _check_field(df[spec.name], spec, problems)
+        parsed[spec.name] = storage
+        if view is not None:
+            numbers[spec.name] = view
+    frame = pd.DataFrame(parsed, index=pd.RangeIndex(n))  # storage dtypes already (coerced on output)
+    checked = _Checked(table, frame, numbers, nulls, family_id, problems, rejected)
+    _check_rules(checked, table)
+    if "family_id" in df.columns and table in UNIQUE_FAMILY_TABLES:
+        dup = family_id.duplicated(keep=False).to_numpy(dtype=bool) & family_id.notna().to_numpy(dtype=bool)
+        if dup.any():
+            counts = family_id[dup].map(family_id[dup].value_counts())
+            problems.rows(dup, "family_id", df["family_id"], "each family_id once",
+                          [f"appears {c} times" for c in counts], "duplicate")
+    if table == "members":
+        _check_member_structure(checked)
+    return checked
+
+
+def _check_member_structure(checked: _Checked) -> None:
+    """Duplicate (family_id, member_no) and exactly one head per family, via integer family codes."""
+    problems = checked.problems
+    codes, uniques = pd.factorize(checked.family_id, use_na_sentinel=True)
+    member_no = problems.member_no.to_numpy(dtype="float64", na_value=np.nan) if problems.member_no is not None \
+        else np.full(len(codes), np.nan)
+    keyed = (codes >= 0) & ~np.isnan(member_no)
+    key = np.where(keyed, codes.astype(np.int64) * 1_000_000 + np.nan_to_num(member_no).astype(np.int64), -1)
+    dup = keyed & pd.Series(key).duplicated(keep=False).to_numpy()
+    if dup.any():
+        problems.rows(dup, "member_no", checked.parsed["member_no"], "each member_no once per family",
+                      "appears more than once in this family", "duplicate")
+    relationship = checked.numbers.get("relationship")
+    if relationship is None or not len(uniques):
+        return
+    has = codes >= 0
+    heads = np.bincount(codes[has], weights=(relationship[has] == HEAD_CODE).astype(float), minlength=len(uniques))
+    bad = np.flatnonzero(heads != 1)
+    if len(bad):
+        problems.family_level(pd.Series(np.asarray(uniques)[bad]), "relationship",
+                              [f"{int(h)} heads" for h in heads[bad]], HEAD_RULE,
+                              "does not have exactly one head", "one_head")
+
+
+def validate_table(df: pd.DataFrame, table: str, families: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every problem of one table (`PROBLEM_COLUMNS`), empty when the table is valid.
+
+    For `table="members"` with `families` given, members of a family_id not in `families` are errors.
+    """
+    checked = _check_table(df, table)
+    if table == "members" and families is not None:
+        fam_ids = _as_strings(families["family_id"]) if "family_id" in families.columns else pd.Series(dtype="string")
+        _check_orphans(checked, fam_ids)
+    return checked.problems.frame()
+
+
+def _check_orphans(members: _Checked, family_ids: pd.Series) -> None:
+    orphan = members.family_id.notna().to_numpy(dtype=bool) & ~_in_set(members.family_id, family_ids)
+    members.problems.rows(orphan, "family_id", members.family_id, "a family_id present in the families table",
+                          "has no row in families", "orphan")
+
+
+# --------------------------------------------------------------------------------------------
+# a population
+# --------------------------------------------------------------------------------------------
+def validate_population(families: pd.DataFrame, members: pd.DataFrame,
+                        extra_problems: pd.DataFrame | None = None) -> ValidationResult:
+    """Validate a families table and its members; keep the families without any error.
+
+    `extra_problems` (same columns) are merged in and count like any other problem; the JSON path uses
+    it for members whose family_id contradicts their enclosing family.
+    """
+    fam = _check_table(families, "families")
+    mem = _check_table(members, "members")
+    _check_orphans(mem, fam.family_id)
+    member_ids = mem.family_id.dropna()
+    no_members = fam.family_id.notna().to_numpy(dtype=bool) & ~_in_set(fam.family_id, member_ids)
+    fam.problems.rows(no_members, "members", ["0 members"] * int(no_members.sum()),
+                      "at least one row in members for the family", "has no members", "no_members")
+    parts = [fam.problems.frame(), mem.problems.frame()]
+    if extra_problems is not None and len(extra_problems):
+        parts.append(extra_problems)
+    problems = pd.concat(parts, ignore_index=True) if any(len(p) for p in parts) else empty_problems()
+    problems = problems.astype(empty_problems().dtypes.to_dict())
+
+    all_ids = pd.concat([fam.family_id, mem.family_id], ignore_index=True).dropna().unique()
+    errors = problems[problems["severity"] == ERROR]
+    table_level = errors["row"].isna() & errors["family_id"].isna()
+    if fam.table_rejected or mem.table_rejected or table_level.any():
+        bad_ids = pd.Index(all_ids)
+    else:
+        bad_ids = pd.Index(errors["family_id"].dropna().unique())
+    keep_fam = fam.family_id.notna().to_numpy(dtype=bool) & ~_in_set(fam.family_id, bad_ids)
+    valid_families = fam.parsed.loc[keep_fam].reset_index(drop=True)
+    valid_ids = valid_families["family_id"]
+    keep_mem = _in_set(mem.family_id, valid_ids)
+    valid_members = mem.parsed.loc[keep_mem].reset_index(drop=True)
+    rejected = sorted(set(pd.Index(all_ids).difference(pd.Index(valid_ids)).astype(str)))
+    return ValidationResult(
+        valid_families=schema.coerce_dtypes(valid_families, "families"),
+        valid_members=schema.coerce_dtypes(valid_members, "members"),
+        problems=problems,
+        rejected_family_ids=rejected,
+    )
+
+
+def family_json_frames(payload: dict | list[dict]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Turn one JSON family (or a list) into (families, members, problems) frames.
+
+    A family object holds the family fields plus `"members": [member objects]`; a member's `family_id`
+    may be left out (it is the enclosing family's) or repeat it; a different one is an error.
+    Keys a JSON object leaves out read as null.
+    """
+    items = payload if isinstance(payload, list) else [payload]
+    fam_rows: list[dict] = []
+    mem_rows: list[dict] = []
+    mismatches: list[tuple[object, object, int]] = []
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise TypeError(f"family number {i} of the request is a {type(item).__name__}, not a JSON object")
+        row = {k: v for k, v in item.items() if k != "members"}
+        fid = row.get("family_id")
+        members = item.get("members", [])
+        if not isinstance(members, list) or not all(isinstance(m, dict) for m in members):
+            raise TypeError(f"family {fid}: 'members' must be a list of JSON objects")
+        fam_rows.append(row)
+        for m in members:
+            mrow = dict(m)
+            if "family_id" in mrow and mrow["family_id"] != fid:
+                mismatches.append((fid, mrow["family_id"], len(mem_rows)))
+            mrow["family_id"] = fid
+            mem_rows.append(mrow)
+    families = _records_frame(fam_rows, "families")
+    members = _records_frame(mem_rows, "members")
+    extra = empty_problems()
+    if mismatches:
+        extra = pd.DataFrame({
+            "table": "members", "row": pd.array([r for _, _, r in mismatches], dtype="Int64"),
+            "family_id": pd.array([str(f) for f, _, _ in mismatches], dtype="string"),
+            "member_no": pd.array([_int_or_na(mem_rows[r].get("member_no")) for _, _, r in mismatches],
+                                  dtype="Int32"),
+            "field": "family_id", "value": [_value_text(v) for _, v, _ in mismatches],
+            "allowed": [f"the enclosing family's id {f!s} or no family_id" for f, _, _ in mismatches],
+            "severity": ERROR, "check": "json_family_id",
+            "message": [f"members family {f}, member {_int_or_na(mem_rows[r].get('member_no'))}: family_id "
+                        f"{_value_text(v)!r} does not match the enclosing family; allowed: the enclosing family's "
+                        f"id {f} or no family_id." for f, v, r in mismatches],
+        }).astype(empty_problems().dtypes.to_dict())
+    return families, members, extra
+
+
+def _int_or_na(value: object) -> object:
+    try:
+        return int(value) if value is not None and float(value) == int(value) else pd.NA  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return pd.NA
+
+
+def _records_frame(rows: list[dict], table: str) -> pd.DataFrame:
+    """Records to a frame holding at least every contract column (absent keys are null)."""
+    frame = pd.DataFrame.from_records(rows) if rows else pd.DataFrame(index=pd.RangeIndex(0))
+    for spec in schema.table_fields(table):
+        if spec.name not in frame.columns:
+            frame[spec.name] = pd.Series([None] * len(frame), dtype=object)
+    return frame
+
+
+def validate_family_json(payload: dict | list[dict]) -> ValidationResult:
+    """Validate one family (or a list of families) given as JSON objects with their members.
+
+    Same path as Parquet input: the payload becomes a families and a members frame and goes through
+    `validate_population`.
+    """
+    families, members, extra = family_json_frames(payload)
+    return validate_population(families, members, extra_problems=extra)

@@ -1,0 +1,131 @@
+"""LightGBM PMT: gradient-boosted trees of log per-capita expenditure on the `features.build` matrix,
+with province (and regency) as LightGBM categoricals and NaN-aware admin signals.
+
+Deterministic: the seed drives the validation split and every LightGBM random stream, with
+`deterministic=True`, `force_col_wise=True` and a fixed thread count, so the same seed and data give
+bit-identical trees; a different seed gives different bagging/feature sampling and so different
+predictions. Early stopping uses a seeded, survey-weighted internal validation split; with
+`refit_full` the final model is refitted on every row with the best number of rounds.
+Contributions are LightGBM's exact TreeSHAP (`pred_contrib=True`): one column per feature plus
+'bias' (the expected value); each row sums to the prediction.
+"""
+
+from __future__ import annotations
+
+import lightgbm as lgb
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from config.pmt import LGBMConfig
+from features.build import CATEGORICAL_COLUMNS, REGION_COLUMNS
+
+# Keys of LGBMConfig that steer our training loop rather than being LightGBM parameters.
+_LOOP_KEYS = frozenset({
+    "max_num_boost_round", "early_stopping_rounds", "validation_fraction", "refit_full",
+    "categorical_housing", "regency_categorical",
+})
+
+
+class LGBMPMT:
+    """LightGBM regression PMT. Not fitted until `fit`."""
+
+    kind = "lgbm"
+
+    def __init__(self, config: LGBMConfig | None = None) -> None:
+        self.config = config if config is not None else LGBMConfig()
+        self.booster_: lgb.Booster | None = None
+        self.feature_columns_: list[str] = []
+        self.used_columns_: list[str] = []
+        self.categorical_columns_: list[str] = []
+        self.best_iteration_: int = 0
+        self.seed_: int | None = None
+
+    def params(self, seed: int) -> dict[str, object]:
+        """The LightGBM parameter dict for one seed."""
+        cfg = self.config.model_dump()
+        params = {k: v for k, v in cfg.items() if k not in _LOOP_KEYS}
+        params.update(
+            seed=seed, bagging_seed=seed + 1, feature_fraction_seed=seed + 2, data_random_seed=seed + 3,
+            deterministic=True, force_col_wise=True, verbosity=-1, metric="l2",
+        )
+        return params
+
+    def _prepare(self, X: pd.DataFrame) -> pd.DataFrame:
+        missing = [c for c in self.used_columns_ if c not in X.columns]
+        if missing:
+            raise ValueError(f"feature matrix lacks columns {missing}; build it with features.build")
+        return X[self.used_columns_]
+
+    def fit(
+        self,
+        X: pd.DataFrame,
+        y: npt.ArrayLike,
+        sample_weight: npt.ArrayLike | None = None,
+        seed: int = 0,
+    ) -> LGBMPMT:
+        """Fit on the survey families. X: build_features output; y: log_pcexp (n,); sample_weight: survey
+        weights (n,) or None; seed: drives the validation split and LightGBM's sampling."""
+        y_arr = np.asarray(y, dtype=np.float64)
+        if len(y_arr) != len(X) or np.isnan(y_arr).any():
+            raise ValueError("y must have one non-missing log_pcexp per row of X")
+        w = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+        cfg = self.config
+        self.seed_ = int(seed)
+        self.feature_columns_ = list(X.columns)
+        self.used_columns_ = [c for c in X.columns if cfg.regency_categorical or c != "regency_code"]
+        self.categorical_columns_ = [c for c in self.used_columns_ if c in REGION_COLUMNS] + (
+            [c for c in self.used_columns_ if c in CATEGORICAL_COLUMNS] if cfg.categorical_housing else []
+        )
+        data = self._prepare(X)
+        params = self.params(self.seed_)
+        rng = np.random.default_rng(self.seed_)
+        valid = rng.random(len(X)) < cfg.validation_fraction
+        if valid.sum() < 10 or (~valid).sum() < 10:
+            raise ValueError(f"too few rows ({len(X)}) for an internal validation split")
+        train_set = lgb.Dataset(data[~valid], y_arr[~valid], weight=w[~valid],
+                                categorical_feature=self.categorical_columns_, free_raw_data=False)
+        valid_set = lgb.Dataset(data[valid], y_arr[valid], weight=w[valid], reference=train_set,
+                                categorical_feature=self.categorical_columns_, free_raw_data=False)
+        booster = lgb.train(
+            params, train_set, num_boost_round=cfg.max_num_boost_round, valid_sets=[valid_set],
+            callbacks=[lgb.early_stopping(cfg.early_stopping_rounds, verbose=False)],
+        )
+        self.best_iteration_ = int(booster.best_iteration or cfg.max_num_boost_round)
+        if cfg.refit_full:
+            full_set = lgb.Dataset(data, y_arr, weight=w, categorical_feature=self.categorical_columns_,
+                                   free_raw_data=False)
+            booster = lgb.train(params, full_set, num_boost_round=self.best_iteration_)
+        self.booster_ = booster
+        return self
+
+    def _check_fitted(self) -> lgb.Booster:
+        if self.booster_ is None:
+            raise RuntimeError("LGBMPMT is not fitted; call fit first")
+        return self.booster_
+
+    def _num_iteration(self) -> int | None:
+        return None if self.config.refit_full else self.best_iteration_
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        """Predicted log_pcexp, shape (n,), float64."""
+        booster = self._check_fitted()
+        return np.asarray(booster.predict(self._prepare(X), num_iteration=self._num_iteration(),
+                                          num_threads=self.config.num_threads), dtype=np.float64)
+
+    def contributions(self, X: pd.DataFrame) -> pd.DataFrame:
+        """TreeSHAP contributions in log_pcexp units: one column per feature column (0 for unused ones)
+        plus 'bias'; each row sums to `predict(X)`."""
+        booster = self._check_fitted()
+        raw = np.asarray(booster.predict(self._prepare(X), num_iteration=self._num_iteration(),
+                                         pred_contrib=True, num_threads=self.config.num_threads))
+        frame = pd.DataFrame(0.0, index=X.index, columns=self.feature_columns_)
+        frame[self.used_columns_] = raw[:, :-1]
+        frame["bias"] = raw[:, -1]
+        return frame
+
+    def feature_importance(self, importance_type: str = "gain") -> pd.Series:
+        """Total gain (or split count) per feature column, sorted descending."""
+        booster = self._check_fitted()
+        values = booster.feature_importance(importance_type=importance_type)
+        return pd.Series(values, index=booster.feature_name(), name=importance_type).sort_values(ascending=False)

@@ -1,0 +1,64 @@
+"""Rank raw families: validate, score, apply the program rules, and return one row per input family.
+
+This is the single scoring path behind the registered MLflow model, the BentoML routes and the
+population batch job. Rows that fail validation come back with `error` set and no score; a batch
+never loses a family.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from features.validation import validate_population
+from models.pmt import PMTModel
+from models.programs import eligible_programs, exclusion_rule
+
+SCORE_COLUMNS: tuple[str, ...] = (
+    "predicted_log_pcexp", "welfare", "desil", "p_desil_le_4", "p_desil_le_5", "pi_low", "pi_high",
+)
+
+
+def problems_by_family(problems: pd.DataFrame) -> pd.Series:
+    """One message per family id: its error-level problems joined with ' | '."""
+    if problems.empty:
+        return pd.Series(dtype="string")
+    errors = problems
+    if "severity" in problems.columns:
+        errors = problems[problems["severity"].fillna("error") == "error"]
+    errors = errors.dropna(subset=["family_id"])
+    return errors.groupby("family_id", sort=False)["message"].agg(" | ".join).astype("string")
+
+
+def rank_families(model: PMTModel, families: pd.DataFrame, members: pd.DataFrame,
+                  photo_features: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Score families with `model` and its stored cut points.
+
+    Returns a frame in the input order of `families` with family_id, the SCORE_COLUMNS (null for
+    rejected families), exclusion_rule (null when none applies), programs (';'-joined names),
+    one eligible_<program> bool per program, and error (null when the family was scored).
+    """
+    ids = families["family_id"].astype("string") if "family_id" in families.columns else None
+    if ids is None:
+        raise ValueError("families have no 'family_id' column")
+    result = validate_population(families, members)
+    valid_f, valid_m = result.valid_families, result.valid_members
+    out = pd.DataFrame({"family_id": ids.reset_index(drop=True)})
+    if len(valid_f):
+        scored = model.score(valid_f, valid_m, photo_features).set_index("family_id")
+        rule = exclusion_rule(valid_f, valid_m).reindex(scored.index)
+        programs = eligible_programs(scored["desil"].to_numpy(), rule)
+        programs.index = scored.index
+        scored = scored.join(rule.rename("exclusion_rule")).join(programs)
+        out = out.join(scored, on="family_id")
+    else:
+        for col in SCORE_COLUMNS:
+            out[col] = np.nan
+        out["exclusion_rule"] = pd.NA
+        out["programs"] = pd.NA
+    out["desil"] = out["desil"].astype("Int8")
+    errors = problems_by_family(result.problems)
+    out["error"] = out["family_id"].map(errors).astype("string")
+    unscored = out["desil"].isna() & out["error"].isna()
+    out.loc[unscored, "error"] = "family was not scored (rejected by validation)"
+    return out

@@ -1,0 +1,178 @@
+"""JSON families in, JSON results out: the conversions behind the `rank`, `rank_family` and `explain`
+routes. Scoring itself is models.pmt_pyfunc.rank_nested (the registered model's own path).
+
+A request family is a JSON object with the families-table fields and `members`: a list of member
+objects (features.nested_input). Structural faults that make a family unusable as a table row (no
+family_id, `members` not a list of objects) are reported for that family alone; everything else is
+left to features.validation, which reports per family (id, field, value, allowed) inside rank_nested.
+Results come back in request order, one per request family.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from features.nested_input import MEMBERS_COLUMN, split_nested
+from features.schema import table_fields
+from features.validation import validate_population
+from models.pmt_pyfunc import photo_columns, rank_nested
+from models.ranking import problems_by_family
+
+PROGRAMS_COLUMN = "programs"
+# Contract fields a JSON object may leave out (they read as null, as in features.validation's JSON path).
+FAMILY_KEYS: tuple[str, ...] = tuple(f.name for f in table_fields("families"))
+MEMBER_KEYS: tuple[str, ...] = tuple(f.name for f in table_fields("members") if f.name != "family_id")
+_FAMILY_KEY_SET = frozenset(FAMILY_KEYS) | {MEMBERS_COLUMN}
+_MEMBER_KEY_SET = frozenset(MEMBER_KEYS) | {"family_id"}
+
+
+def structural_error(position: int, family: Any) -> str | None:
+    """Why request family number `position` cannot become a table row, or None when it can."""
+    if not isinstance(family, dict):
+        return f"family number {position} of the request is a {type(family).__name__}, not a JSON object"
+    fid = family.get("family_id")
+    if fid is None or (isinstance(fid, str) and not fid.strip()):
+        return f"family number {position} of the request: family_id is missing (a non-empty string is required)"
+    if not isinstance(fid, (str, int)) or isinstance(fid, bool):
+        return (f"family number {position} of the request: family_id {fid!r} is a {type(fid).__name__}; "
+                "allowed: a pseudonymous string id")
+    members = family.get(MEMBERS_COLUMN, [])
+    if not isinstance(members, list) or not all(isinstance(m, dict) for m in members):
+        return f"family {fid}: 'members' must be a list of member objects"
+    return None
+
+
+def nested_frame(families: list[dict[str, Any]]) -> pd.DataFrame:
+    """One row per family: every contract field (absent keys read as null), extra keys as sent, and
+    `members` as a list of member dicts completed the same way (a family without the key gets an empty
+    list, which validation reports as 'has no members')."""
+    family_blank = dict.fromkeys(FAMILY_KEYS)
+    member_blank = dict.fromkeys(MEMBER_KEYS)
+    rows = [{**family_blank, **f, MEMBERS_COLUMN: [{**member_blank, **m} for m in f.get(MEMBERS_COLUMN, [])]}
+            for f in families]
+    frame = pd.DataFrame.from_records(rows)
+    frame["family_id"] = frame["family_id"].astype(str)
+    return frame
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """JSON-ready records of a result frame: NaN/NA -> null, numpy scalars -> Python, `programs`
+    (';'-joined names) -> list of names."""
+    columns: dict[str, list[Any]] = {}
+    for col in frame.columns:
+        series = frame[col]
+        if col == PROGRAMS_COLUMN:
+            columns[col] = [v.split(";") if isinstance(v, str) and v else [] for v in series.astype(object)]
+            continue
+        values = series.astype(object).where(series.notna(), None).tolist()
+        columns[col] = [v.item() if isinstance(v, np.generic) else v for v in values]
+    names = list(columns)
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns.values(), strict=True)]
+
+
+def error_record(family: Any, message: str) -> dict[str, Any]:
+    fid = family.get("family_id") if isinstance(family, dict) else None
+    return {"family_id": None if fid is None else str(fid), "error": message}
+
+
+def rank_records(model: Any, families: list[dict[str, Any]], photo_model_version: str | None) -> list[dict[str, Any]]:
+    """Score a list of request families; one record per family in request order.
+
+    Families that are structurally unusable, rejected by validation, or whose group fails as a whole
+    (e.g. photo features from the wrong house-cnn version) come back with `error` set."""
+    out: list[dict[str, Any] | None] = [None] * len(families)
+    usable: list[int] = []
+    for i, fam in enumerate(families):
+        problem = structural_error(i, fam)
+        if problem is None:
+            usable.append(i)
+        else:
+            out[i] = error_record(fam, problem)
+    for group in _uniform_groups(families, usable):
+        subset = [families[i] for i in group]
+        try:
+            ranked = rank_nested(model, nested_frame(subset), photo_model_version)
+        except ValueError as err:  # a whole-group refusal (e.g. PhotoModelMismatch): report per family
+            for i in group:
+                out[i] = error_record(families[i], str(err))
+            continue
+        for i, rec in zip(group, records(ranked), strict=True):
+            out[i] = rec
+    done = [r if r is not None else error_record(families[i], "family was not scored") for i, r in enumerate(out)]
+    return _same_keys(done)
+
+
+def _same_keys(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Give structural-error records the keys of the scored ones (null values), so every result of a
+    response has the same fields."""
+    keys = max((r.keys() for r in results), key=len, default=())
+    blank = dict.fromkeys(keys)
+    return [r if len(r) == len(keys) else {**blank, **r} for r in results]
+
+
+def _uniform_groups(families: list[dict[str, Any]], positions: list[int]) -> list[list[int]]:
+    """Split positions into groups that can be scored as one table without affecting each other:
+    the same keys beyond the contract (an unknown column rejects a whole table; photo_* columns travel
+    together), and each family_id at most once (a repeated id rejects every copy). Usually one group."""
+    groups: list[tuple[tuple, set[str], list[int]]] = []
+    for i in positions:
+        fam = families[i]
+        member_extra = frozenset(k for m in fam.get(MEMBERS_COLUMN, []) for k in m if k not in _MEMBER_KEY_SET)
+        signature = (frozenset(k for k in fam if k not in _FAMILY_KEY_SET), member_extra)
+        fid = str(fam["family_id"])
+        for sig, ids, members in groups:
+            if sig == signature and fid not in ids:
+                ids.add(fid)
+                members.append(i)
+                break
+        else:
+            groups.append((signature, {fid}, [i]))
+    return [members for _, _, members in groups]
+
+
+def explain_records(model: Any, families: list[dict[str, Any]], top_k: int) -> list[dict[str, Any]]:
+    """PMTModel.explain for request families (validated first); one record per family in request order:
+    {family_id, predicted_log_pcexp, desil, baseline, contributions: [{variable, value, contribution,
+    text}]} or {family_id, error}."""
+    out: list[dict[str, Any] | None] = [None] * len(families)
+    usable: list[int] = []
+    for i, fam in enumerate(families):
+        problem = structural_error(i, fam)
+        if problem is None:
+            usable.append(i)
+        else:
+            out[i] = error_record(fam, problem)
+    for group in _uniform_groups(families, usable):
+        nested = nested_frame([families[i] for i in group])
+        fam_frame, mem_frame = split_nested(nested.drop(columns=photo_columns(nested)))
+        checked = validate_population(fam_frame, mem_frame)
+        errors = problems_by_family(checked.problems)
+        explained: dict[str, dict[str, Any]] = {}
+        if len(checked.valid_families):
+            for item in model.explain(checked.valid_families, checked.valid_members, top_k=top_k):
+                explained[str(item["family_id"])] = _plain(item)
+        for i in group:
+            fid = str(families[i]["family_id"])
+            if fid in explained:
+                out[i] = explained[fid]
+            else:
+                out[i] = error_record(families[i], errors.get(fid, "family was not explained (rejected by validation)"))
+    return [r if r is not None else error_record(families[i], "family was not explained") for i, r in enumerate(out)]
+
+
+def _plain(value: Any) -> Any:
+    """Recursively convert numpy scalars/NaN in an explanation to JSON-ready Python values."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    if value is pd.NA:
+        return None
+    return value
