@@ -20,6 +20,12 @@ SUBCOMMANDS: dict[str, str] = {
     "demo": "cli.demo_command:demo",
     "train": "cli.train_commands:train",
     "compare": "cli.train_commands:compare",
+    "rank-population": "cli.population_commands:rank_population",
+    "transitions": "cli.population_commands:transitions",
+    "quota": "cli.population_commands:quota",
+    "serve": "cli.serve_commands:serve",
+    "token": "cli.serve_commands:token",
+    "pin-models": "cli.serve_commands:pin_models",
 }
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
-from typing import Literal
 
 from pydantic import Field
 
@@ -25,7 +24,6 @@ class ServedModelsConfig(StrictModel):
     pmt_ref_env: str = "DESIL_PMT_MODEL"
     cnn_ref_env: str = "DESIL_CNN_MODEL"
     photos_required: bool = False
-    cnn_device: Literal["auto", "cpu", "cuda"] = "auto"
 
     def pmt_reference(self) -> str:
         """The PMT reference in force: env, else pmt_ref, else '@<pmt_alias>'."""

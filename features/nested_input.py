@@ -66,3 +66,12 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, np.bool_):
         return bool(value)
     raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def to_json_records(families: pd.DataFrame, members: pd.DataFrame) -> list[dict[str, Any]]:
+    """Families as a client sends them over HTTP: JSON-ready dicts with a `members` list (nulls as None)."""
+    nested = to_nested(families, members, json_members=True)
+    rows = json.loads(nested.drop(columns=[MEMBERS_COLUMN]).to_json(orient="records"))
+    for row, mem in zip(rows, nested[MEMBERS_COLUMN].tolist(), strict=True):
+        row[MEMBERS_COLUMN] = json.loads(mem)
+    return rows

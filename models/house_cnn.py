@@ -12,7 +12,7 @@ file (torch.load(..., weights_only=True)) may initialise it.
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +25,7 @@ from torch.nn import functional as F
 from features.photo_features import HEAD_CLASSES
 
 IGNORE = -1  # target of an absent label
+BN_MOMENTUM = 0.1
 # ImageNet statistics: the usual choice, and what a local torchvision weights file expects
 MEAN = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
 STD = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
@@ -89,6 +90,11 @@ class HouseCNN(nn.Module):
         if weights_path is not None:
             load_local_weights(backbone, weights_path)
         setattr(backbone, ARCHITECTURES[arch], nn.Identity())
+        for module in backbone.modules():
+            # torchvision's MobileNet/EfficientNet use momentum 0.01, tuned for ImageNet-length runs; on a
+            # few thousand steps from scratch the running statistics lag the weights and eval collapses.
+            if isinstance(module, nn.modules.batchnorm._BatchNorm):
+                module.momentum = BN_MOMENTUM
         self.backbone = backbone
         with torch.no_grad():
             was_training = backbone.training
@@ -118,6 +124,23 @@ def load_local_weights(backbone: nn.Module, path: str | Path) -> None:
     if not usable:
         raise ValueError(f"weights file {p} has no tensor matching the {type(backbone).__name__} backbone")
     backbone.load_state_dict(usable, strict=False)
+
+
+@torch.no_grad()
+def recalibrate_batchnorm(model: nn.Module, batches: Iterable[torch.Tensor]) -> None:
+    """Recompute every BatchNorm's running mean/var as the exact average over `batches` (normalised
+    inputs, no augmentation), so that eval mode matches the final weights. Leaves the model in eval mode."""
+    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    saved = [m.momentum for m in norms]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative moving average
+    model.train()
+    for x in batches:
+        model(x)
+    for m, momentum in zip(norms, saved, strict=True):
+        m.momentum = momentum
+    model.eval()
 
 
 def masked_loss(logits: dict[str, torch.Tensor], targets: dict[str, torch.Tensor]) -> torch.Tensor:

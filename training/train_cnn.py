@@ -28,7 +28,7 @@ from config.cnn import cnn_config
 from data.fingerprint import file_fingerprint
 from data.photos import manifest_file, read_manifest
 from features.photo_features import HEAD_CLASSES
-from models.house_cnn import HouseCNN, masked_loss, normalise
+from models.house_cnn import IGNORE, HouseCNN, masked_loss, normalise, recalibrate_batchnorm
 from training import plots
 from training.cnn_data import PhotoTensors, decode_photos, split_by_family
 from training.cnn_pyfunc import META_ARTIFACT, WEIGHTS_ARTIFACT, HouseCnnPyfunc, classify_frame
@@ -44,6 +44,7 @@ from training.tracking import configure_tracking, lineage_tags
 PIP_REQUIREMENTS_FILE = Path(__file__).resolve().parent.parent / "requirements.lock"
 MODEL_CODE_PATHS = ("features", "models", "config", "training")
 EVAL_BATCH = 256
+BN_CALIBRATION_IMAGES = 2048  # training photos whose exact BatchNorm statistics the final model uses
 
 
 def resolve_device(device: str) -> torch.device:
@@ -91,10 +92,34 @@ def _evaluate(model: HouseCNN, images: torch.Tensor, device: torch.device, amp: 
     return {h: np.concatenate(c) if c else np.zeros((0, len(model.head_classes[h]))) for h, c in chunks.items()}
 
 
+def _calibrate(model: HouseCNN, data: PhotoTensors, rows: torch.Tensor, gen: torch.Generator, batch_size: int,
+               device: torch.device, amp: bool) -> None:
+    calib = rows[torch.randperm(len(rows), generator=gen)[:BN_CALIBRATION_IMAGES]]
+    chunks = [calib[i:i + batch_size] for i in range(0, len(calib), batch_size)]
+    with torch.autocast(device.type, dtype=torch.float16, enabled=amp):
+        recalibrate_batchnorm(model, (normalise(data.images[c].to(device)) for c in chunks if len(c) > 1))
+
+
+def epoch_accuracy(model: HouseCNN, data: PhotoTensors, val_rows: np.ndarray, device: torch.device,
+                   amp: bool) -> dict[str, float]:
+    """Held-out accuracy per head (rows labelled for that head)."""
+    idx = torch.from_numpy(val_rows)
+    probs = _evaluate(model, data.images[idx], device, amp)
+    out = {}
+    for head, p in probs.items():
+        target = data.targets[head][idx].numpy()
+        present = target != IGNORE
+        if present.any():
+            out[head] = float((p[present].argmax(axis=1) == target[present]).mean())
+    return out
+
+
 def fit(model: HouseCNN, data: PhotoTensors, train_rows: np.ndarray, device: torch.device, epochs: int,
         batch_size: int, learning_rate: float, weight_decay: float, seed: int,
-        progress: bool = True) -> dict[str, Any]:
-    """AdamW + one-cycle over `epochs`; masked multi-head loss; AMP on CUDA. Returns timings and losses."""
+        progress: bool = True, val_rows: np.ndarray | None = None) -> dict[str, Any]:
+    """AdamW + one-cycle over `epochs`; masked multi-head loss; AMP on CUDA. After each epoch the BatchNorm
+    statistics are recomputed on training photos and, with `val_rows`, held-out accuracy is logged per epoch.
+    Returns timings and losses (train_seconds include the per-epoch evaluation)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     amp = device.type == "cuda"
@@ -109,7 +134,7 @@ def fit(model: HouseCNN, data: PhotoTensors, train_rows: np.ndarray, device: tor
     gen = torch.Generator().manual_seed(seed)
     rows = torch.from_numpy(train_rows)
     losses: list[float] = []
-    seen = 0
+    seen, eval_seconds = 0, 0.0
     start = time.perf_counter()
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   TextColumn("loss {task.fields[loss]:.3f}"), disable=not progress) as bar:
@@ -139,9 +164,17 @@ def fit(model: HouseCNN, data: PhotoTensors, train_rows: np.ndarray, device: tor
                 bar.update(job, advance=1, loss=total / max(count, 1))
             losses.append(total / max(count, 1))
             mlflow.log_metric("train_loss", losses[-1], step=epoch)
+            eval_start = time.perf_counter()
+            _calibrate(model, data, rows, gen, batch_size, device, amp)
+            if val_rows is not None and len(val_rows):
+                accuracy = epoch_accuracy(model, data, val_rows, device, amp)
+                mlflow.log_metrics({f"epoch_val_accuracy_{h}": a for h, a in accuracy.items()}, step=epoch)
+                bar.console.print(f"epoch {epoch + 1}/{epochs}: train loss {losses[-1]:.3f}, held-out accuracy "
+                                  + ", ".join(f"{h} {a:.3f}" for h, a in accuracy.items()), highlight=False)
+            eval_seconds += time.perf_counter() - eval_start
     seconds = time.perf_counter() - start
-    return {"train_loss": losses, "fit_seconds": seconds, "train_images_per_s": seen / max(seconds, 1e-9),
-            "amp": amp}
+    return {"train_loss": losses, "fit_seconds": seconds, "epoch_eval_seconds": eval_seconds,
+            "train_images_per_s": seen / max(seconds - eval_seconds, 1e-9), "amp": amp}
 
 
 def input_example(image_size: int) -> pd.DataFrame:
@@ -235,7 +268,7 @@ def train_cnn(manifest_path: str | Path, arch: str | None = None, epochs: int | 
         })
         model = HouseCNN(arch, dropout=cfg.model.dropout, weights_path=weights_path)
         stats = fit(model, data, train_rows, dev, epochs, batch_size, learning_rate, cfg.training.weight_decay,
-                    seed, progress)
+                    seed, progress, val_rows=val_rows)
         t1 = time.perf_counter()
         val_images = data.images[torch.from_numpy(val_rows)]
         probs = _evaluate(model, val_images, dev, stats["amp"])

@@ -1,0 +1,237 @@
+"""Benchmark the scoring service over HTTP against in-process scoring with the same model (issue 5 §4).
+
+Starts `bentoml serve serving.service:DesilService` on a free local port and reports, in one run:
+- one family per request (rank_family, adaptive batching; and rank, unbatched) at 1 and 32 concurrent
+  clients: requests/s, p50 and p99 latency (ms);
+- 1,000-family JSON batches (rank) and Parquet uploads (rank_file, two-table form, 1,000 and 10,000
+  families): families/s;
+each with the ratio to in-process scoring of the same families (models.pmt_pyfunc.rank_nested /
+models.ranking.rank_families on the model loaded from the registry, one call per request's families).
+Goals (issue 5): p99 <= 50 ms for one family at 32 clients; Parquet >= 0.5x in-process.
+
+By default it generates a population and trains a LightGBM PMT into a temporary SQLite store; pass
+--store and --data to reuse a registered model and its population folder. The clients run in this
+process (threads): on a small machine they compete with the server for the same cores.
+
+    python benchmarks/bench_serving.py [--families 10000] [--out bench_serving.json]
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import click
+import httpx
+import mlflow.pyfunc
+import numpy as np
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from features.nested_input import to_nested  # noqa: E402
+from models.pmt_pyfunc import rank_nested  # noqa: E402
+from models.ranking import rank_families  # noqa: E402
+from serving.auth import hash_token, new_token  # noqa: E402
+
+console = Console(stderr=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def json_families(families: pd.DataFrame, members: pd.DataFrame) -> list[dict]:
+    nested = to_nested(families, members, json_members=True)
+    rows = json.loads(nested.drop(columns=["members"]).to_json(orient="records"))
+    for row, mem in zip(rows, nested["members"], strict=True):
+        row["members"] = json.loads(mem)
+    return rows
+
+
+def start_server(uri: str, token_file: Path, work: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DESIL_", "BENTOML_"))}
+    env.update({"MLFLOW_TRACKING_URI": uri, "DESIL_TOKEN_HASHES_FILE": str(token_file),
+                "BENTOML_HOME": str(work / "bentoml_home"), "BENTOML_DO_NOT_TRACK": "True"})
+    log = (work / "server.log").open("wb")
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "bentoml"), "serve", "serving.service:DesilService",
+                             "--host", "127.0.0.1", "--port", str(port)], cwd=ROOT, env=env, stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited ({proc.returncode}); see {work / 'server.log'}")
+        try:
+            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                return proc, base
+        except httpx.TransportError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError("server not ready after 300 s")
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def load(base: str, headers: dict, route: str, bodies: list[dict], clients: int, per_client: int) -> dict:
+    """`clients` threads each sending `per_client` requests; returns req/s, p50/p99 ms, status codes."""
+    latencies: list[float] = []
+    codes: list[int] = []
+    lock = threading.Lock()
+
+    def worker(k: int) -> None:
+        with httpx.Client(base_url=base, headers=headers, timeout=300) as c:
+            for i in range(per_client):
+                t0 = time.perf_counter()
+                status = c.post(route, json=bodies[(k * per_client + i) % len(bodies)]).status_code
+                with lock:
+                    latencies.append(time.perf_counter() - t0)
+                    codes.append(status)
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(clients)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - t0
+    lat = np.asarray(latencies) * 1000
+    return {"requests": len(lat), "req_per_s": len(lat) / elapsed, "p50_ms": float(np.percentile(lat, 50)),
+            "p99_ms": float(np.percentile(lat, 99)), "non_200": int(sum(c != 200 for c in codes))}
+
+
+def in_process_rate(fn, n_families: int, repeats: int) -> float:
+    """Families per second of fn() (which scores n_families) over `repeats` calls after one warm-up."""
+    fn()
+    t0 = time.perf_counter()
+    for _ in range(repeats):
+        fn()
+    return n_families * repeats / (time.perf_counter() - t0)
+
+
+@click.command()
+@click.option("--families", "n_families", type=int, default=10_000, show_default=True,
+              help="population to generate (ignored with --data)")
+@click.option("--store", default=None, help="MLflow tracking URI holding desil-pmt@champion (with --data)")
+@click.option("--data", "data_dir", type=click.Path(exists=True, file_okay=False), default=None,
+              help="population folder (families.parquet, members.parquet)")
+@click.option("--single-requests", type=int, default=200, show_default=True,
+              help="one-family requests per measurement (split over the clients)")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None, help="write results as JSON")
+def main(n_families: int, store: str | None, data_dir: str | None, single_requests: int, out_path: str | None) -> None:
+    work = Path(tempfile.mkdtemp(prefix="bench_serving_"))
+    if store is None or data_dir is None:
+        from data.synth import write_population
+        from training.train_pmt import train_pmt
+
+        data_dir = str(work / "population")
+        store = f"sqlite:///{work / 'mlflow.db'}"
+        with console.status(f"generating {n_families:,} families and training a LightGBM PMT"):
+            write_population(n_families, seed=11, out_dir=data_dir, progress=False)
+            train_pmt(data_dir, "lgbm", seed=0, register=True, alias="champion", tracking_uri=store)
+    families = pd.read_parquet(Path(data_dir) / "families.parquet")
+    members = pd.read_parquet(Path(data_dir) / "members.parquet")
+    token = new_token()
+    token_file = work / "tokens.txt"
+    token_file.write_text(hash_token(token) + " bench\n", encoding="utf-8")
+    headers = {"Authorization": f"Bearer {token}"}
+
+    mlflow.set_tracking_uri(store)
+    model = mlflow.pyfunc.load_model("models:/desil-pmt@champion").unwrap_python_model().model
+
+    def sample(n: int, offset: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+        fam = families.iloc[offset:offset + n]
+        return fam, members[members["family_id"].isin(fam["family_id"])]
+
+    rows: list[dict] = []
+    with console.status("starting the service"):
+        proc, base = start_server(store, token_file, work)
+    try:
+        singles_f, singles_m = sample(64)
+        singles = json_families(singles_f, singles_m)
+        one_bodies = [{"families": [f]} for f in singles]
+        nested_one = [to_nested(singles_f.iloc[[i]], singles_m[singles_m["family_id"] == singles_f["family_id"].iloc[i]])
+                      for i in range(8)]
+        local_one = in_process_rate(lambda: [rank_nested(model, n) for n in nested_one], len(nested_one), 3)
+        load(base, headers, "/rank_family", one_bodies, 4, 5)  # warm-up
+        for route in ("/rank_family", "/rank"):
+            for clients in (1, 32):
+                with console.status(f"{route}: one family per request, {clients} client(s)"):
+                    res = load(base, headers, route, one_bodies, clients, max(1, single_requests // clients))
+                rows.append({"case": f"{route} 1 family/request", "clients": clients, **res,
+                             "families_per_s": res["req_per_s"], "in_process_families_per_s": local_one})
+
+        batch_f, batch_m = sample(1000, offset=1000)
+        batch_body = [{"families": json_families(batch_f, batch_m)}]
+        nested_batch = to_nested(batch_f, batch_m)
+        local_batch = in_process_rate(lambda: rank_nested(model, nested_batch), 1000, 3)
+        with console.status("/rank: 1,000-family JSON batches"):
+            res = load(base, headers, "/rank", batch_body, 1, 5)
+        rows.append({"case": "/rank 1,000-family JSON batch", "clients": 1, **res,
+                     "families_per_s": res["req_per_s"] * 1000, "in_process_families_per_s": local_batch})
+
+        for n in (1000, 10_000):
+            pf, pm = sample(min(n, len(families)), offset=0)
+            fb, mb = io.BytesIO(), io.BytesIO()
+            pf.to_parquet(fb, index=False)
+            pm.to_parquet(mb, index=False)
+            local_parquet = in_process_rate(
+                lambda pf=pf, pm=pm, fb=fb, mb=mb: rank_families(model, pd.read_parquet(io.BytesIO(fb.getvalue())),
+                                                                  pd.read_parquet(io.BytesIO(mb.getvalue()))),
+                len(pf), 2)
+            latencies = []
+            with console.status(f"/rank_file: {len(pf):,}-family Parquet uploads"), \
+                    httpx.Client(base_url=base, headers=headers, timeout=600) as c:
+                c.post("/rank_file", files={"families": ("f.parquet", fb.getvalue()),
+                                            "members": ("m.parquet", mb.getvalue())})
+                for _ in range(3):
+                    t0 = time.perf_counter()
+                    r = c.post("/rank_file", files={"families": ("f.parquet", fb.getvalue()),
+                                                    "members": ("m.parquet", mb.getvalue())})
+                    latencies.append(time.perf_counter() - t0)
+                    assert r.status_code == 200, r.text
+            mean = float(np.mean(latencies))
+            rows.append({"case": f"/rank_file {len(pf):,}-family Parquet (two tables)", "clients": 1,
+                         "requests": 3, "req_per_s": 1 / mean, "p50_ms": 1000 * float(np.median(latencies)),
+                         "p99_ms": 1000 * max(latencies), "non_200": 0, "families_per_s": len(pf) / mean,
+                         "in_process_families_per_s": local_parquet})
+    finally:
+        stop_server(proc)
+
+    table = Table(title="desil scoring service vs in-process (same model)")
+    for col in ("case", "clients", "req/s", "p50 ms", "p99 ms", "non-200", "families/s", "in-process fam/s", "ratio"):
+        table.add_column(col, justify="left" if col == "case" else "right")
+    for r in rows:
+        r["ratio_to_in_process"] = r["families_per_s"] / r["in_process_families_per_s"]
+        table.add_row(r["case"], str(r["clients"]), f"{r['req_per_s']:.1f}", f"{r['p50_ms']:.1f}",
+                      f"{r['p99_ms']:.1f}", str(r["non_200"]), f"{r['families_per_s']:,.0f}",
+                      f"{r['in_process_families_per_s']:,.0f}", f"{r['ratio_to_in_process']:.2f}")
+    Console().print(table)
+    if out_path:
+        Path(out_path).write_text(json.dumps({"cpu_count": os.cpu_count(), "rows": rows}, indent=2), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
