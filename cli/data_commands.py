@@ -97,3 +97,12 @@ def summary(population_dir: Path) -> None:
     from data.summary import population_summary
 
     print_summary(population_summary(population_dir))
+
+
+def _attach_photo_command() -> None:
+    from cli.photo_commands import photos
+
+    data.add_command(photos, "photos")
+
+
+_attach_photo_command()

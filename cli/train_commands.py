@@ -29,17 +29,32 @@ def train() -> None:
 @click.option("--alias", default=None, help="alias to point at the new version (champion, challenger)")
 @click.option("--holdout-share", type=float, default=0.2, show_default=True,
               help="share of survey families held out for evaluation")
+@click.option("--photos", "photos_manifest", type=click.Path(exists=True), default=None,
+              help="photo manifest (or its folder): add house-cnn photo features to the PMT")
+@click.option("--cnn-model", "cnn_ref", default="@champion", show_default=True,
+              help="house-cnn version that classifies the photos (recorded in the PMT model)")
 @click.option("--tracking-uri", default=None, help="MLflow tracking URI (default: env or embedded SQLite)")
 def train_pmt_command(data_dir: str, kind: str, seed: int, register: bool, alias: str | None,
-                      holdout_share: float, tracking_uri: str | None) -> None:
+                      holdout_share: float, photos_manifest: str | None, cnn_ref: str,
+                      tracking_uri: str | None) -> None:
     """Fit the OLS or LightGBM PMT on the survey sample, rank the population, evaluate and log."""
+    from training.tracking import configure_tracking
     from training.train_pmt import train_pmt
 
     if alias and not register:
         raise click.UsageError("--alias needs --register")
+    photo_features = photo_version = None
+    if photos_manifest:
+        from training.photo_scoring import photo_features_for_manifest
+
+        configure_tracking(tracking_uri)
+        with console.status(f"classifying photos with house-cnn {cnn_ref} ..."):
+            photo_features, photo_version = photo_features_for_manifest(photos_manifest, cnn_ref)
+        console.print(f"photo features for {len(photo_features):,} families from house-cnn version {photo_version}")
     with console.status(f"training {kind} PMT ..."):
         result = train_pmt(data_dir, kind, seed=seed, register=register, alias=alias,
-                           tracking_uri=tracking_uri, holdout_share=holdout_share)
+                           tracking_uri=tracking_uri, holdout_share=holdout_share,
+                           photo_features=photo_features, photo_model_version=photo_version)
     console.print(metrics_table({kind: result.metrics}, f"PMT {kind} (run {result.run_id})"))
     if result.registered_version:
         console.print(f"registered desil-pmt version {result.registered_version}" + (f" as @{alias}" if alias else ""))
@@ -95,3 +110,12 @@ def print_comparison(comp) -> None:
         tm.add_row(str(d), *[f"{int(v):,}" for v in row])
     console.print(tm)
     console.print(f"comparison logged to MLflow run {comp.run_id} (artifacts: comparison/report.html)")
+
+
+def _attach_cnn_command() -> None:
+    from cli.photo_commands import train_cnn
+
+    train.add_command(train_cnn, "cnn")
+
+
+_attach_cnn_command()

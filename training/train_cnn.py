@@ -29,9 +29,9 @@ from data.fingerprint import file_fingerprint
 from data.photos import manifest_file, read_manifest
 from features.photo_features import HEAD_CLASSES
 from models.house_cnn import IGNORE, HouseCNN, masked_loss, normalise, recalibrate_batchnorm
+from models.house_cnn_pyfunc import META_ARTIFACT, WEIGHTS_ARTIFACT, HouseCnnPyfunc, classify_frame
 from training import plots
 from training.cnn_data import PhotoTensors, decode_photos, split_by_family
-from training.cnn_pyfunc import META_ARTIFACT, WEIGHTS_ARTIFACT, HouseCnnPyfunc, classify_frame
 from training.cnn_report import (
     confusion_figure,
     confusion_frames,
@@ -42,7 +42,7 @@ from training.cnn_report import (
 from training.tracking import configure_tracking, lineage_tags
 
 PIP_REQUIREMENTS_FILE = Path(__file__).resolve().parent.parent / "requirements.lock"
-MODEL_CODE_PATHS = ("features", "models", "config", "training")
+MODEL_CODE_PATHS = ("features", "models", "config")
 EVAL_BATCH = 256
 BN_CALIBRATION_IMAGES = 2048  # training photos whose exact BatchNorm statistics the final model uses
 

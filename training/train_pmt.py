@@ -21,6 +21,7 @@ from mlflow.tracking import MlflowClient
 
 from config import programs_config, project_config
 from data.fingerprint import dataset_fingerprint
+from features.build import PHOTO_COLUMNS
 from features.nested_input import to_nested
 from features.regions import provinces
 from models.pmt import PMTModel
@@ -88,12 +89,13 @@ def _log_table(df: pd.DataFrame, name: str) -> None:
     mlflow.log_text(df.to_csv(), f"tables/{name}.csv")
 
 
-def raw_importance(model: PMTModel, families: pd.DataFrame, members: pd.DataFrame, seed: int) -> pd.Series:
+def raw_importance(model: PMTModel, families: pd.DataFrame, members: pd.DataFrame, seed: int,
+                   photo_features: pd.DataFrame | None = None) -> pd.Series:
     """Mean |contribution| per raw variable over a seeded sample of families (log expenditure units)."""
     n = min(IMPORTANCE_SAMPLE, len(families))
     sample = families.sample(n=n, random_state=seed) if n < len(families) else families
     mem = members[members["family_id"].isin(sample["family_id"])]
-    contrib = model.contributions(sample, mem, by="raw")
+    contrib = model.contributions(sample, mem, photo_features, by="raw")
     contrib = contrib.drop(columns=[c for c in ("baseline", "family_id") if c in contrib.columns])
     return contrib.abs().mean().sort_values(ascending=False)
 
@@ -114,7 +116,7 @@ def log_pmt_model(model: PMTModel, families: pd.DataFrame, members: pd.DataFrame
             python_model=PMTPyfunc(),
             artifacts={PMT_ARTIFACT: str(path)},
             code_paths=[str(Path(__file__).resolve().parent.parent / p) for p in MODEL_CODE_PATHS],
-            signature=pmt_signature(program_names, model.photo_columns() if model.photo_model_version else None),
+            signature=pmt_signature(program_names, list(PHOTO_COLUMNS) if model.photo_model_version else None),
             input_example=example,
             pip_requirements=str(PIP_REQUIREMENTS_FILE),
             registered_model_name=registered_name,
@@ -173,7 +175,7 @@ def train_pmt(data_dir: str | Path, kind: str, seed: int = 0, register: bool = F
             _log_table(ev.by_province, "targeting_by_province")
             _log_table(ev.by_group, "targeting_by_group")
             _log_table(ev.confusion, "desil_confusion_people")
-        importance = raw_importance(model, pop.families, pop.members, seed)
+        importance = raw_importance(model, pop.families, pop.members, seed, photo_features)
         _log_figure(plots.feature_importance(importance), "feature_importance")
         _log_table(importance.to_frame("mean_abs_contribution"), "feature_importance")
         mlflow.log_metrics({k: v for k, v in metrics.items() if np.isfinite(v)})

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import os
 from typing import Any
 
 import mlflow.pyfunc
@@ -27,14 +28,25 @@ WEIGHTS_ARTIFACT = "weights"
 META_ARTIFACT = "meta"
 PREDICT_BATCH = 64
 PASSTHROUGH = ("family_id", "kind")
+DEVICE_ENV = "DESIL_CNN_DEVICE"  # auto | cpu | cuda, where the loaded model runs
 
 
-def load_house_cnn(weights_path: str, meta: dict[str, Any]) -> HouseCNN:
-    """Rebuild the network from its meta (arch, dropout, heads) and a state-dict file (CPU)."""
+def inference_device(requested: str | None = None) -> torch.device:
+    """`cuda` when a GPU is present (or env DESIL_CNN_DEVICE / `requested` says so), else `cpu`."""
+    choice = requested or os.environ.get(DEVICE_ENV, "auto")
+    if choice == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if choice == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError(f"{DEVICE_ENV}=cuda but no CUDA device is available")
+    return torch.device(choice)
+
+
+def load_house_cnn(weights_path: str, meta: dict[str, Any], device: torch.device | None = None) -> HouseCNN:
+    """Rebuild the network from its meta (arch, dropout, heads) and a state-dict file, on `device`."""
     heads = {h: tuple(c) for h, c in meta["heads"].items()}
     model = HouseCNN(meta["arch"], dropout=meta["dropout"], heads=heads)
     model.load_state_dict(torch.load(weights_path, map_location="cpu", weights_only=True))
-    return model.eval()
+    return model.to(device or torch.device("cpu")).eval()
 
 
 def _row_image(row: pd.Series, position: int):
@@ -69,11 +81,12 @@ def classify_frame(model: HouseCNN, image_size: int, frame: pd.DataFrame) -> pd.
         raise ImageReadError(f"{len(errors)} input row(s) are not readable images:\n  " + "\n  ".join(errors[:50]))
     probs: dict[str, list[np.ndarray]] = {h: [] for h in model.head_classes}
     model.eval()
+    device = next(model.parameters()).device
     with torch.inference_mode():
         for start in range(0, len(arrays), PREDICT_BATCH):
-            batch = normalise(torch.from_numpy(np.stack(arrays[start:start + PREDICT_BATCH])))
+            batch = normalise(torch.from_numpy(np.stack(arrays[start:start + PREDICT_BATCH])).to(device))
             for head, logits in model(batch).items():
-                probs[head].append(torch.softmax(logits.float(), dim=1).numpy())
+                probs[head].append(torch.softmax(logits.float(), dim=1).cpu().numpy())
     out = pd.DataFrame(index=range(len(frame)))
     for col in PASSTHROUGH:
         if col in frame.columns:
@@ -98,7 +111,7 @@ class HouseCnnPyfunc(mlflow.pyfunc.PythonModel):
         with open(context.artifacts[META_ARTIFACT], encoding="utf-8") as fh:
             meta = json.load(fh)
         self.image_size = int(meta["image_size"])
-        self.model = load_house_cnn(context.artifacts[WEIGHTS_ARTIFACT], meta)
+        self.model = load_house_cnn(context.artifacts[WEIGHTS_ARTIFACT], meta, inference_device())
 
     def predict(self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None) -> pd.DataFrame:
         if self.model is None:
