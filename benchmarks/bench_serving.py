@@ -21,8 +21,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -41,26 +39,13 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from features.nested_input import to_nested  # noqa: E402
+from features.nested_input import to_json_records, to_nested  # noqa: E402
 from models.pmt_pyfunc import rank_nested  # noqa: E402
 from models.ranking import rank_families  # noqa: E402
 from serving.auth import hash_token, new_token  # noqa: E402
+from serving.process import free_port, start_service, stop_service, wait_ready  # noqa: E402
 
 console = Console(stderr=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def json_families(families: pd.DataFrame, members: pd.DataFrame) -> list[dict]:
-    nested = to_nested(families, members, json_members=True)
-    rows = json.loads(nested.drop(columns=["members"]).to_json(orient="records"))
-    for row, mem in zip(rows, nested["members"], strict=True):
-        row["members"] = json.loads(mem)
-    return rows
 
 
 def start_server(uri: str, token_file: Path, work: Path) -> tuple[subprocess.Popen, str]:
@@ -68,31 +53,11 @@ def start_server(uri: str, token_file: Path, work: Path) -> tuple[subprocess.Pop
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DESIL_", "BENTOML_"))}
     env.update({"MLFLOW_TRACKING_URI": uri, "DESIL_TOKEN_HASHES_FILE": str(token_file),
                 "BENTOML_HOME": str(work / "bentoml_home"), "BENTOML_DO_NOT_TRACK": "True"})
-    log = (work / "server.log").open("wb")
-    proc = subprocess.Popen([str(Path(sys.executable).parent / "bentoml"), "serve", "serving.service:DesilService",
-                             "--host", "127.0.0.1", "--port", str(port)], cwd=ROOT, env=env, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    log = work / "server.log"
+    proc = start_service(port, env, log)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited ({proc.returncode}); see {work / 'server.log'}")
-        try:
-            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                return proc, base
-        except httpx.TransportError:
-            pass
-        time.sleep(0.5)
-    raise RuntimeError("server not ready after 300 s")
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+    wait_ready(proc, base, log, timeout_s=300)
+    return proc, base
 
 
 def load(base: str, headers: dict, route: str, bodies: list[dict], clients: int, per_client: int) -> dict:
@@ -170,7 +135,7 @@ def main(n_families: int, store: str | None, data_dir: str | None, single_reques
         proc, base = start_server(store, token_file, work)
     try:
         singles_f, singles_m = sample(64)
-        singles = json_families(singles_f, singles_m)
+        singles = to_json_records(singles_f, singles_m)
         one_bodies = [{"families": [f]} for f in singles]
         nested_one = [to_nested(singles_f.iloc[[i]], singles_m[singles_m["family_id"] == singles_f["family_id"].iloc[i]])
                       for i in range(8)]
@@ -184,7 +149,7 @@ def main(n_families: int, store: str | None, data_dir: str | None, single_reques
                              "families_per_s": res["req_per_s"], "in_process_families_per_s": local_one})
 
         batch_f, batch_m = sample(1000, offset=1000)
-        batch_body = [{"families": json_families(batch_f, batch_m)}]
+        batch_body = [{"families": to_json_records(batch_f, batch_m)}]
         nested_batch = to_nested(batch_f, batch_m)
         local_batch = in_process_rate(lambda: rank_nested(model, nested_batch), 1000, 3)
         with console.status("/rank: 1,000-family JSON batches"):
@@ -218,7 +183,7 @@ def main(n_families: int, store: str | None, data_dir: str | None, single_reques
                          "p99_ms": 1000 * max(latencies), "non_200": 0, "families_per_s": len(pf) / mean,
                          "in_process_families_per_s": local_parquet})
     finally:
-        stop_server(proc)
+        stop_service(proc)
 
     table = Table(title="desil scoring service vs in-process (same model)")
     for col in ("case", "clients", "req/s", "p50 ms", "p99 ms", "non-200", "families/s", "in-process fam/s", "ratio"):

@@ -4,11 +4,6 @@ batch over HTTP with a fresh bearer token, print the answer, and stop the servic
 from __future__ import annotations
 
 import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -16,17 +11,11 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from config import PROJECT_ROOT
 from features.nested_input import to_json_records
 from serving.auth import hash_token, new_token
+from serving.process import free_port, start_service, stop_service, wait_ready
 
 READY_TIMEOUT_S = 180.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def score_sample_over_http(population: Path, tracking_uri: str, work_dir: Path, console: Console,
@@ -40,26 +29,11 @@ def score_sample_over_http(population: Path, tracking_uri: str, work_dir: Path, 
     env = dict(os.environ, MLFLOW_TRACKING_URI=tracking_uri, DESIL_TOKEN_HASHES_FILE=str(token_file),
                BENTOML_DO_NOT_TRACK="True")
     log = work_dir / "service.log"
-    cmd = [str(Path(sys.executable).parent / "bentoml"), "serve", "serving.service:DesilService",
-           "--host", "127.0.0.1", "--port", str(port)]
     base = f"http://127.0.0.1:{port}"
-    with log.open("wb") as fh:
-        proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+    proc = start_service(port, env, log)
     try:
-        deadline = time.monotonic() + READY_TIMEOUT_S
         with console.status(f"starting the scoring service on {base} ..."):
-            while True:
-                if proc.poll() is not None:
-                    raise RuntimeError(f"the service exited with {proc.returncode}; see {log}")
-                try:
-                    if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"the service was not ready within {READY_TIMEOUT_S:.0f} s; see {log}")
-                time.sleep(1.0)
+            wait_ready(proc, base, log, READY_TIMEOUT_S)
         families = pd.read_parquet(population / "families.parquet").head(n_families)
         members = pd.read_parquet(population / "members.parquet", filters=[("family_id", "in", families["family_id"].tolist())])
         response = httpx.post(f"{base}/rank", json={"families": to_json_records(families, members)},
@@ -81,9 +55,4 @@ def score_sample_over_http(population: Path, tracking_uri: str, work_dir: Path, 
                       "(start it yourself with `desil serve --tokens FILE`, tokens from `desil token create`).")
         return results
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+        stop_service(proc)

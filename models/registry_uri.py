@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from mlflow.tracking import MlflowClient
+
 RUN_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
@@ -32,3 +34,21 @@ def normalise_ref(ref: str, default_name: str) -> str:
         return f"runs:/{ref}/model"
     raise ValueError(f"not a model reference: {ref!r}; use models:/NAME@ALIAS, models:/NAME/VERSION, "
                      "@ALIAS, VERSION, runs:/RUN_ID/model or a run id")
+
+
+def resolve_version(uri: str) -> tuple[str | None, str | None, str | None]:
+    """(registered name, version, run id) behind a models:/ or runs:/ URI, aliases resolved now
+    (a registry look-up). Other URIs give (None, None, None)."""
+    if uri.startswith("models:/"):
+        client = MlflowClient()
+        body = uri[len("models:/"):]
+        if "@" in body:
+            name, alias = body.split("@", 1)
+            mv = client.get_model_version_by_alias(name, alias)
+        else:
+            name, version = body.rsplit("/", 1)
+            mv = client.get_model_version(name, version)
+        return mv.name, str(mv.version), mv.run_id
+    if uri.startswith("runs:/"):
+        return None, None, uri[len("runs:/"):].split("/", 1)[0]
+    return None, None, None

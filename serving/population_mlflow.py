@@ -1,10 +1,8 @@
 """MLflow for the batch jobs of serving/: point at the tracking store, load the registered PMT model
 with its resolved version, and log tables and figures.
 
-serving/ never imports training/: the tracking URI comes straight from
-`config.project_config().resolved_tracking_uri()` (env MLFLOW_TRACKING_URI wins), as in training.
-A SQLite store gets its experiment's artifacts in `mlartifacts/` beside the database file, the
-layout training/tracking.py creates, so runs of both sides sit in one store.
+The store set-up is config/tracking.py, the same one training/ uses, so runs of both sides sit in
+one store (serving/ never imports training/).
 """
 
 from __future__ import annotations
@@ -17,29 +15,16 @@ import mlflow
 import mlflow.pyfunc
 import pandas as pd
 from matplotlib.figure import Figure
-from mlflow.tracking import MlflowClient
 
 from config import project_config
+from config.tracking import configure_tracking
 from models.pmt import PMTModel
-from models.registry_uri import normalise_ref
+from models.registry_uri import normalise_ref, resolve_version
 
 
 def use_tracking(tracking_uri: str | None = None, experiment: str | None = None) -> str:
     """Set MLflow's tracking and registry URI and experiment; returns the URI in use."""
-    cfg = project_config()
-    uri = tracking_uri or cfg.resolved_tracking_uri()
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
-    name = experiment or cfg.experiment
-    if mlflow.get_experiment_by_name(name) is None:
-        location = None
-        if uri.startswith("sqlite:///"):
-            db = Path(uri[len("sqlite:///"):])
-            db.parent.mkdir(parents=True, exist_ok=True)
-            location = (db.parent / "mlartifacts").resolve().as_uri()
-        mlflow.create_experiment(name, artifact_location=location)
-    mlflow.set_experiment(name)
-    return uri
+    return configure_tracking(tracking_uri, experiment)
 
 
 @dataclass(frozen=True)
@@ -55,23 +40,6 @@ class LoadedModel:
     def key(self) -> dict[str, str | None]:
         return {"model_uri": self.uri, "model_name": self.name, "model_version": self.version,
                 "model_run_id": self.run_id}
-
-
-def resolve_version(uri: str) -> tuple[str | None, str | None, str | None]:
-    """(registered name, version, run id) behind a models:/ or runs:/ URI (aliases resolved now)."""
-    client = MlflowClient()
-    if uri.startswith("models:/"):
-        body = uri[len("models:/"):]
-        if "@" in body:
-            name, alias = body.split("@", 1)
-            mv = client.get_model_version_by_alias(name, alias)
-        else:
-            name, version = body.rsplit("/", 1)
-            mv = client.get_model_version(name, version)
-        return mv.name, str(mv.version), mv.run_id
-    if uri.startswith("runs:/"):
-        return None, None, uri[len("runs:/"):].split("/", 1)[0]
-    return None, None, None
 
 
 def load_pmt(ref: str) -> LoadedModel:

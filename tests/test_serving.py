@@ -11,12 +11,7 @@ from __future__ import annotations
 import io
 import json
 import os
-import signal
-import socket
-import subprocess
-import sys
 import threading
-import time
 from pathlib import Path
 
 import httpx
@@ -32,6 +27,7 @@ from config import PROJECT_ROOT
 from features.nested_input import to_json_records, to_nested
 from models.pmt_pyfunc import rank_nested
 from serving.auth import hash_token, new_token
+from serving.process import ServiceNotReady, free_port, start_service, stop_service, wait_ready
 
 N_FAMILIES = 10_000  # the smallest population whose survey sample the LightGBM PMT trains on
 SEED = 7
@@ -44,12 +40,6 @@ TEST_LIMITS = {"max_families_per_request": 200, "max_families_per_explain": 5, "
 # ------------------------------------------------------------------------------------------------
 # fixtures
 # ------------------------------------------------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _serve_env(tmp: Path, tracking_uri: str, token_file: Path, config_file: Path | None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DESIL_", "MLFLOW_", "BENTOML_"))}
     env.update({"MLFLOW_TRACKING_URI": tracking_uri, "DESIL_TOKEN_HASHES_FILE": str(token_file),
@@ -57,25 +47,6 @@ def _serve_env(tmp: Path, tracking_uri: str, token_file: Path, config_file: Path
     if config_file is not None:
         env["DESIL_CONFIG_SERVING"] = str(config_file)
     return env
-
-
-def _start(port: int, env: dict[str, str], log: Path) -> subprocess.Popen:
-    cmd = [str(Path(sys.executable).parent / "bentoml"), "serve", "serving.service:DesilService",
-           "--host", "127.0.0.1", "--port", str(port)]
-    with log.open("wb") as fh:
-        return subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    """Stop the server and its workers (the process group this test started)."""
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
 
 
 def _json_families(families: pd.DataFrame, members: pd.DataFrame) -> list[dict]:
@@ -131,26 +102,18 @@ def server(store, token_file):
     cfg["limits"].update(TEST_LIMITS)
     config_file = root / "serving.yaml"
     config_file.write_text(yaml.safe_dump(cfg), encoding="utf-8")
-    port = _free_port()
+    port = free_port()
     log = root / "server.log"
-    proc = _start(port, _serve_env(root, store["uri"], token_file, config_file), log)
+    proc = start_service(port, _serve_env(root, store["uri"], token_file, config_file), log)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + READY_TIMEOUT_S
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"bentoml serve exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"service not ready after {READY_TIMEOUT_S} s:\n{log.read_text()[-3000:]}")
-            time.sleep(0.5)
+        try:
+            wait_ready(proc, base, log, READY_TIMEOUT_S)
+        except ServiceNotReady as err:
+            pytest.fail(str(err))
         yield {"base": base, "log": log}
     finally:
-        _stop(proc)
+        stop_service(proc)
 
 
 @pytest.fixture
@@ -416,11 +379,11 @@ def test_bounded_concurrency_no_5xx(store, client, server, token):
 # ------------------------------------------------------------------------------------------------
 def _refused(tmp: Path, env: dict[str, str]) -> tuple[int, str]:
     log = tmp / "refused.log"
-    proc = _start(_free_port(), env, log)
+    proc = start_service(free_port(), env, log)
     try:
         code = proc.wait(timeout=120)
     finally:
-        _stop(proc)
+        stop_service(proc)
     return code, log.read_text(encoding="utf-8", errors="replace")
 
 

@@ -21,7 +21,7 @@ from mlflow.tracking import MlflowClient
 from config import project_config
 from features.regions import provinces
 from models.pmt import PMTModel
-from models.registry_uri import normalise_ref
+from models.registry_uri import normalise_ref, resolve_version
 from models.transitions import transition_matrix
 from training import plots
 from training.evaluate import PROGRAM_LINES
@@ -52,23 +52,9 @@ class Comparison:
 
 def load_version(ref: str) -> LoadedVersion:
     """Load a registered version or run's model and find the run that produced it."""
-    name = project_config().pmt_model_name
-    uri = normalise_ref(ref, name)
-    client = MlflowClient()
-    run_id = version = None
-    if uri.startswith("models:/"):
-        body = uri[len("models:/"):]
-        if "@" in body:
-            mname, alias = body.split("@", 1)
-            mv = client.get_model_version_by_alias(mname, alias)
-        else:
-            mname, ver = body.rsplit("/", 1)
-            mv = client.get_model_version(mname, ver)
-        run_id, version = mv.run_id, str(mv.version)
-    elif uri.startswith("runs:/"):
-        run_id = uri[len("runs:/"):].split("/", 1)[0]
-    loaded = mlflow.pyfunc.load_model(uri)
-    model = loaded.unwrap_python_model().model
+    uri = normalise_ref(ref, project_config().pmt_model_name)
+    _, version, run_id = resolve_version(uri)
+    model = mlflow.pyfunc.load_model(uri).unwrap_python_model().model
     return LoadedVersion(ref=ref, uri=uri, run_id=run_id, version=version, model=model)
 
 

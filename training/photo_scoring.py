@@ -11,12 +11,11 @@ from pathlib import Path
 
 import mlflow
 import pandas as pd
-from mlflow.tracking import MlflowClient
 
 from config import project_config
 from data.photos import read_manifest
 from features.photo_features import photo_features_from_predictions
-from models.registry_uri import normalise_ref
+from models.registry_uri import normalise_ref, resolve_version
 
 
 def resolve_cnn_version(ref: str) -> tuple[str, str]:
@@ -25,13 +24,8 @@ def resolve_cnn_version(ref: str) -> tuple[str, str]:
     uri = normalise_ref(ref, name)
     if not uri.startswith(f"models:/{name}"):
         raise ValueError(f"{ref!r} is not a registered {name} version; use @ALIAS or VERSION of {name}")
-    body = uri[len("models:/"):]
-    client = MlflowClient()
-    if "@" in body:
-        mv = client.get_model_version_by_alias(name, body.split("@", 1)[1])
-    else:
-        mv = client.get_model_version(name, body.rsplit("/", 1)[1])
-    return f"models:/{name}/{mv.version}", str(mv.version)
+    _, version, _ = resolve_version(uri)
+    return f"models:/{name}/{version}", str(version)
 
 
 def photo_features_for_manifest(manifest: str | Path, cnn_ref: str) -> tuple[pd.DataFrame, str]:
