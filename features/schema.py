@@ -119,7 +119,10 @@ FORBIDDEN_COLUMNS: frozenset[str] = frozenset(
     }
 )
 
-FAMILY_ID_PATTERN = r"^[A-Za-z0-9_-]{4,64}$"
+# 4-64 letters, digits, '_' or '-', but never 15 or more digits alone: that is the shape of a NIK (16
+# digits) or family-card number, which must be pseudonymised (features.pseudonym) before it enters.
+FAMILY_ID_PATTERN = r"^(?!\d{15,}$)[A-Za-z0-9_-]{4,64}$"
+IDENTIFIER_LIKE_PATTERN = r"^\s*\d{15,}\s*$"
 
 # --------------------------------------------------------------------------------------------
 # families

@@ -174,6 +174,11 @@ def _value_text(value: object) -> str:
     return text if len(text) <= _MAX_VALUE_CHARS else text[: _MAX_VALUE_CHARS - 3] + "..."
 
 
+def _identifier_like(value: object) -> bool:
+    """True for a value shaped like a NIK or family-card number (15+ digits): never echoed back."""
+    return isinstance(value, str) and re.fullmatch(schema.IDENTIFIER_LIKE_PATTERN, value) is not None
+
+
 class _Problems:
     """Collects problems of one table; row-level problems carry the row's family id and member no."""
 
@@ -219,7 +224,8 @@ class _Problems:
             values = raw
         else:
             values = [_value_text(v) for v in raw.iloc[idx].astype(object)]
-        fids = self.family_id.iloc[idx].astype(object).tolist()
+        fids = [WITHHELD if _identifier_like(f) else f for f in self.family_id.iloc[idx].astype(object).tolist()]
+        values = [WITHHELD if _identifier_like(v) else v for v in values]
         members = (self.member_no.iloc[idx].astype(object).tolist() if self.member_no is not None
                    else [None] * len(idx))
         allowed_l = allowed if isinstance(allowed, list) else [allowed] * len(idx)
@@ -594,7 +600,11 @@ def validate_population(families: pd.DataFrame, members: pd.DataFrame,
         bad_ids = pd.Index(all_ids)
     else:
         bad_ids = pd.Index(errors["family_id"].dropna().unique())
-    keep_fam = fam.family_id.notna().to_numpy(dtype=bool) & ~_in_set(fam.family_id, bad_ids)
+    # problems show identifier-shaped ids withheld, so reject those families by their input id too
+    identifier_like = [i for i in all_ids if _identifier_like(i)]
+    bad_ids = bad_ids.union(pd.Index(identifier_like, dtype=object)) if identifier_like else bad_ids
+    keep_fam = (fam.family_id.notna().to_numpy(dtype=bool) & fam.parsed["family_id"].notna().to_numpy(dtype=bool)
+                & ~_in_set(fam.family_id, bad_ids))
     valid_families = fam.parsed.loc[keep_fam].reset_index(drop=True)
     valid_ids = valid_families["family_id"]
     keep_mem = _in_set(mem.family_id, valid_ids)

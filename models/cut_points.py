@@ -1,9 +1,10 @@
 """National population-weighted decile cut points and desil assignment.
 
 A family's weight is its number of people, so desil 1 is the poorest 10 % of *people* (DESIGN §1).
-Cut points are the 9 welfare values c_1 < ... < c_9 at which the cumulative people share first
-reaches 10 %, 20 %, ..., 90 % in ascending welfare order (exact weighted quantiles, no
-interpolation, no sampling). desil = 1 + number of cut points at or below the welfare value.
+In ascending welfare order, let family i_k be the first whose cumulative people reach k/10 of all
+people; cut point c_k is the welfare of the family right after i_k (exact weighted quantiles, no
+interpolation, no sampling), so the family that completes a decile stays in it.
+desil = 1 + number of cut points at or below the welfare value.
 
 Because whole families cannot be split, a decile holds 10 % of people up to the size of the
 families that tie at or straddle a cut point (tiny with real populations: ±0.5 pp is the contract).
@@ -39,8 +40,8 @@ def weighted_cut_points(welfare: npt.ArrayLike, people: npt.ArrayLike, n_groups:
     if total <= 0:
         raise ValueError("the population has no people")
     targets = total * np.arange(1, n_groups) / n_groups
-    # First family whose cumulative people reach the target; its welfare value is the cut point,
-    # so that family (and any tied with it) falls into the upper group.
+    # First family whose cumulative people reach the target stays in the lower group; the cut point
+    # is the welfare of the next family (families tied with that one go up with it).
     idx = np.searchsorted(cum, targets, side="left")
     idx = np.minimum(idx + 1, w.size - 1)
     return w[order][idx]

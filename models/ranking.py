@@ -10,13 +10,20 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from features.schema import IDENTIFIER_LIKE_PATTERN
 from features.validation import validate_population
+from models.pmt import SCORE_COLUMNS as PMT_SCORE_COLUMNS
 from models.pmt import PMTModel
-from models.programs import eligible_programs, exclusion_rule
+from models.programs import eligible_column, eligible_programs, exclusion_rule, programs
 
-SCORE_COLUMNS: tuple[str, ...] = (
-    "predicted_log_pcexp", "welfare", "desil", "p_desil_le_4", "p_desil_le_5", "pi_low", "pi_high",
-)
+# PMTModel.score columns after family_id: predicted_log_pcexp, welfare, desil, p_desil_le_4/5, pi_low/high, sd
+SCORE_COLUMNS: tuple[str, ...] = tuple(c for c in PMT_SCORE_COLUMNS if c != "family_id")
+
+
+def output_columns() -> list[str]:
+    """The fixed column order of rank_families, whatever the batch holds."""
+    return ["family_id", *SCORE_COLUMNS, "exclusion_rule", "programs",
+            *[eligible_column(p.name) for p in programs()], "error"]
 
 
 def problems_by_family(problems: pd.DataFrame) -> pd.Series:
@@ -47,18 +54,23 @@ def rank_families(model: PMTModel, families: pd.DataFrame, members: pd.DataFrame
     if len(valid_f):
         scored = model.score(valid_f, valid_m, photo_features).set_index("family_id")
         rule = exclusion_rule(valid_f, valid_m).reindex(scored.index)
-        programs = eligible_programs(scored["desil"].to_numpy(), rule)
-        programs.index = scored.index
-        scored = scored.join(rule.rename("exclusion_rule")).join(programs)
+        eligibility = eligible_programs(scored["desil"].to_numpy(), rule)
+        eligibility.index = scored.index
+        scored = scored.join(rule.rename("exclusion_rule")).join(eligibility)
         out = out.join(scored, on="family_id")
     else:
         for col in SCORE_COLUMNS:
             out[col] = np.nan
         out["exclusion_rule"] = pd.NA
         out["programs"] = pd.NA
+        for p in programs():
+            out[eligible_column(p.name)] = pd.NA
     out["desil"] = out["desil"].astype("Int8")
     errors = problems_by_family(result.problems)
     out["error"] = out["family_id"].map(errors).astype("string")
     unscored = out["desil"].isna() & out["error"].isna()
     out.loc[unscored, "error"] = "family was not scored (rejected by validation)"
-    return out
+    identifier_like = out["family_id"].str.fullmatch(IDENTIFIER_LIKE_PATTERN).fillna(False)
+    out.loc[identifier_like, "error"] = ("family_id looks like a NIK or family-card number: pseudonymise it "
+                                         "first (`desil pseudonymise`); it was not scored")
+    return out[output_columns()]

@@ -50,7 +50,7 @@ from rich.progress import (
 
 from data.fingerprint import dataset_fingerprint, parquet_rows
 from features.regions import provinces
-from models.cut_points import N_DESIL, people_share_by_desil, weighted_cut_points
+from models.cut_points import N_DESIL, assign_desil, people_share_by_desil, weighted_cut_points
 from serving.population_chunks import ChunkStore, atomic_write_json
 from serving.population_mlflow import LoadedModel, load_pmt, log_figure, log_table, use_tracking
 from serving.population_scoring import finish_ranking, rejected_rows, score_chunk, scored_table
@@ -156,8 +156,21 @@ def national_cut_points(parts: list[Path]) -> tuple[np.ndarray, np.ndarray, np.n
     w = np.concatenate(welfare) if welfare else np.empty(0)
     p = np.concatenate(people) if people else np.empty(0, dtype=np.int32)
     if w.size == 0:
-        raise RuntimeError("no family was scored: every input row was rejected (see rejects.parquet)")
+        raise NothingScored("no family was scored: every input row was rejected (see rejects.parquet)")
     return weighted_cut_points(w, p, N_DESIL), w, p
+
+
+class NothingScored(RuntimeError):
+    """Every input family was rejected: there is nothing to rank (rejects.parquet says why)."""
+
+
+def _write_rejects_only(parts: list[Path], out_dir: Path) -> None:
+    """rejects.parquet from the part files, for a run in which nothing could be scored."""
+    frames = [rejected_rows(pd.read_parquet(path)) for path in parts]
+    table = pa.Table.from_pandas(pd.concat(frames, ignore_index=True), schema=REJECT_SCHEMA, preserve_index=False)
+    tmp = out_dir / f".{REJECTS_FILE}.tmp-{os.getpid()}"
+    pq.write_table(table, tmp, compression="zstd")
+    tmp.replace(out_dir / REJECTS_FILE)
 
 
 def _write_outputs(parts: list[Path], cut_points: np.ndarray, out_dir: Path,
@@ -253,9 +266,13 @@ def rank_population(families: str | Path, members: str | Path, model: str | Load
     if len(parts) != seen:
         raise RuntimeError(f"{seen} chunks read but {len(parts)} finished part files in {store.folder}")
     t0 = time.perf_counter()
-    cut_points, welfare, people = national_cut_points(parts)
+    try:
+        cut_points, welfare, people = national_cut_points(parts)
+    except NothingScored:
+        _write_rejects_only(parts, out)
+        raise
     seconds["cut_points"] = time.perf_counter() - t0
-    share = people_share_by_desil(np.searchsorted(cut_points, welfare, side="right") + 1, people)
+    share = people_share_by_desil(assign_desil(welfare, cut_points), people)
     del welfare, people
 
     t0 = time.perf_counter()

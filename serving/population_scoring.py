@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from features.schema import IDENTIFIER_LIKE_PATTERN
+from features.validation import WITHHELD
 from models.cut_points import assign_desil
 from models.pmt import PMTModel
 from models.programs import eligible_column, eligible_programs, programs
@@ -139,7 +141,10 @@ def finish_ranking(scored: pd.DataFrame, cut_points: np.ndarray) -> pd.DataFrame
 def rejected_rows(scored: pd.DataFrame) -> pd.DataFrame:
     """rejects rows (source, family_id, province_code, people, errors) of the unscored rows in `scored`."""
     bad = scored["error"].notna().to_numpy()
-    r = scored.loc[bad, ["source", "family_id", "province_code", "people", "error"]]
+    r = scored.loc[bad, ["source", "family_id", "province_code", "people", "error"]].copy()
+    # an id shaped like a NIK/family-card number is never written to disk in clear
+    ids = r["family_id"].astype("string")
+    r["family_id"] = ids.mask(ids.str.fullmatch(IDENTIFIER_LIKE_PATTERN).fillna(False), WITHHELD)
     return r.rename(columns={"error": "errors"}).astype(
         {"source": "string", "family_id": "string", "province_code": "string", "people": np.int32,
          "errors": "string"}).reset_index(drop=True)

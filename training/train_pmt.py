@@ -21,9 +21,11 @@ from mlflow.tracking import MlflowClient
 
 from config import programs_config, project_config
 from data.fingerprint import dataset_fingerprint
+from data.synth import generate_population
 from features.build import PHOTO_COLUMNS
 from features.nested_input import to_nested
 from features.regions import provinces
+from features.validation import validate_population
 from models.pmt import PMTModel
 from models.pmt_pyfunc import PMT_ARTIFACT, PMTPyfunc
 from training import plots
@@ -32,6 +34,7 @@ from training.pmt_signature import pmt_signature
 from training.tracking import configure_tracking, lineage_tags
 
 INPUT_EXAMPLE_FAMILIES = 3
+EXAMPLE_POPULATION = 200  # synthetic families generated to draw the input example from
 IMPORTANCE_SAMPLE = 20_000
 PIP_REQUIREMENTS_FILE = Path(__file__).resolve().parent.parent / "requirements.lock"
 MODEL_CODE_PATHS = ("features", "models", "config")
@@ -39,17 +42,23 @@ MODEL_CODE_PATHS = ("features", "models", "config")
 
 @dataclass(frozen=True)
 class PopulationTables:
-    """The tables of a population folder (truth is None for real data)."""
+    """The validated tables of a population folder (truth is None for real data).
+
+    families/members hold only families that pass features.validation (the same gate as serving and
+    the batch job); `problems` lists why the others were rejected; survey/truth are restricted to the
+    valid families."""
 
     families: pd.DataFrame
     members: pd.DataFrame
     survey: pd.DataFrame
     truth: pd.DataFrame | None
     files: dict[str, Path]
+    rejected_family_ids: list[str]
+    problems: pd.DataFrame
 
 
 def load_population(data_dir: str | Path) -> PopulationTables:
-    """Read a population folder; raises with the missing file's name when one is absent."""
+    """Read and validate a population folder; raises with the missing file's name when one is absent."""
     root = Path(data_dir)
     files = {name: root / f"{name}.parquet" for name in ("families", "members", "survey", "truth")}
     for name in ("families", "members", "survey"):
@@ -58,9 +67,26 @@ def load_population(data_dir: str | Path) -> PopulationTables:
     truth = pd.read_parquet(files["truth"]) if files["truth"].exists() else None
     if truth is None:
         files.pop("truth")
+    checked = validate_population(pd.read_parquet(files["families"]), pd.read_parquet(files["members"]))
+    valid_ids = set(checked.valid_families["family_id"].astype(str))
+    if not valid_ids:
+        raise ValueError(f"no family in {root} passes validation; first problems:\n"
+                         + "\n".join(checked.errors["message"].astype(str).head(10)))
+    survey = pd.read_parquet(files["survey"])
+    survey = survey[survey["family_id"].astype(str).isin(valid_ids)].reset_index(drop=True)
+    if truth is not None:
+        truth = truth[truth["family_id"].astype(str).isin(valid_ids)].reset_index(drop=True)
     return PopulationTables(
-        families=pd.read_parquet(files["families"]), members=pd.read_parquet(files["members"]),
-        survey=pd.read_parquet(files["survey"]), truth=truth, files=files)
+        families=checked.valid_families, members=checked.valid_members, survey=survey, truth=truth,
+        files=files, rejected_family_ids=checked.rejected_family_ids, problems=checked.errors)
+
+
+def synthetic_input_example(n_families: int = INPUT_EXAMPLE_FAMILIES) -> pd.DataFrame:
+    """A nested input example drawn from the synthetic generator (never from the training data, which
+    may be real people)."""
+    pop = generate_population(EXAMPLE_POPULATION, seed=0)
+    families = pop.families.head(n_families)
+    return to_nested(families, pop.members[pop.members["family_id"].isin(families["family_id"])])
 
 
 def split_survey(survey: pd.DataFrame, holdout_share: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -100,13 +126,10 @@ def raw_importance(model: PMTModel, families: pd.DataFrame, members: pd.DataFram
     return contrib.abs().mean().sort_values(ascending=False)
 
 
-def log_pmt_model(model: PMTModel, families: pd.DataFrame, members: pd.DataFrame,
-                  registered_name: str | None) -> mlflow.models.model.ModelInfo:
+def log_pmt_model(model: PMTModel, registered_name: str | None) -> mlflow.models.model.ModelInfo:
     """Log the self-contained pyfunc (code, pickled PMTModel, signature, synthetic input example)."""
     program_names = [p.name for p in programs_config().programs]
-    example_f = families.head(INPUT_EXAMPLE_FAMILIES)
-    example_m = members[members["family_id"].isin(example_f["family_id"])]
-    example = to_nested(example_f, example_m)
+    example = synthetic_input_example()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "pmt_model.pkl"
         with path.open("wb") as fh:
@@ -143,9 +166,12 @@ def train_pmt(data_dir: str | Path, kind: str, seed: int = 0, register: bool = F
                            "survey_train_families": len(train_survey),
                            "survey_holdout_families": len(holdout_survey),
                            "population_families": len(pop.families),
+                           "rejected_families": len(pop.rejected_family_ids),
                            "photo_model_version": photo_model_version or "none"})
         mlflow.log_params({f"data_{k}": v for k, v in lineage.items()})
         mlflow.log_dict(lineage, "lineage/data_fingerprint.json")
+        if pop.rejected_family_ids:
+            _log_table(pop.problems, "rejected_by_validation")
 
         t0 = time.perf_counter()
         model = PMTModel.fit(pop.families, pop.members, train_survey, kind=kind, seed=seed,
@@ -182,7 +208,7 @@ def train_pmt(data_dir: str | Path, kind: str, seed: int = 0, register: bool = F
         mlflow.log_text(json.dumps({k: v for k, v in metrics.items()}, indent=2, default=str), "metrics.json")
 
         registered_name = cfg.pmt_model_name if register else None
-        info = log_pmt_model(model, pop.families, pop.members, registered_name)
+        info = log_pmt_model(model, registered_name)
         version = None
         if register:
             version = str(info.registered_model_version)
