@@ -263,6 +263,50 @@ class AdminConfig(StrictModel):
     samsat_car_extra: float = Field(ge=0)
 
 
+class UrbanRural(StrictModel):
+    urban: float = Field(ge=0, le=1)
+    rural: float = Field(ge=0, le=1)
+
+
+class HeterogeneityConfig(StrictModel):
+    """Heterogeneous returns: the welfare loading of housing, services and asset latents is multiplied
+    by an urban/rural factor, a province-group factor and a per-province lognormal factor."""
+
+    enabled: bool
+    urban_multiplier: float = Field(gt=0)
+    rural_multiplier: float = Field(gt=0)
+    java_provinces: list[str]
+    java_multiplier: float = Field(gt=0)
+    east_provinces: list[str]
+    east_multiplier: float = Field(gt=0)
+    province_log_sd: float = Field(ge=0)
+    max_abs_loading: float = Field(gt=0, lt=1)
+
+
+class SaturationConfig(StrictModel):
+    """Saturating welfare effect on floor area and PLN kWh: slope 1 below knee_z, slope_above above it."""
+
+    enabled: bool
+    knee_z: float
+    floor_area_slope_above: float = Field(ge=0, le=1)
+    kwh_slope_above: float = Field(ge=0, le=1)
+
+
+class FarmConfig(StrictModel):
+    """Farm households (a member works in agriculture): land and livestock driven jointly by a
+    farm-wealth latent; in other households they carry little welfare signal."""
+
+    enabled: bool
+    loading: float = Field(ge=-1, le=1)
+    land_share: UrbanRural
+    nonfarm_land_share: UrbanRural
+    nonfarm_land_loading: float = Field(ge=-1, le=1)
+    livestock_link: float = Field(ge=-1, le=1)
+    keeper_scale_farm: float = Field(ge=0)
+    keeper_scale_nonfarm: float = Field(ge=0)
+    count_loading: float
+
+
 class TolerancesConfig(StrictModel):
     national_poverty_pp: float = Field(gt=0)
     province_poverty_pp: float = Field(gt=0)
@@ -288,6 +332,9 @@ class SynthConfig(StrictModel):
     negative_list: NegativeListConfig
     rules: RulesConfig
     admin: AdminConfig
+    heterogeneity: HeterogeneityConfig
+    saturation: SaturationConfig
+    farm: FarmConfig
     tolerances: TolerancesConfig
 
     @field_validator("family_size_pmf")

@@ -48,13 +48,14 @@ from data.synth_context import BlockContext
 from data.synth_draws import choice
 from data.synth_housing import assets, housing, reported_power
 from data.synth_members import members
+from data.synth_nonadditive import FARM_STREAM, family_loading_scale, farm_assets
 from data.synth_plan import PopulationPlan, build_plan
 from features.regions import REFERENCE_DIR
 from features.schema import FAMILY_FIELDS, MEMBER_FIELDS, SURVEY_FIELDS, FieldSpec, empty_frame
 from features.welfare import welfare_from_log_pcexp
 from models.cut_points import assign_desil, weighted_cut_points
 
-GENERATOR = "data.synth v1"
+GENERATOR = "data.synth v2"  # v2: non-additive relations (config heterogeneity, saturation, farm)
 FAMILY_ID_DIGITS = 10
 TABLE_FILES = ("families", "members", "truth", "survey")
 
@@ -166,11 +167,15 @@ def _generate_block(plan: PopulationPlan, config: SynthConfig, seed: int, block:
         regency=regency,
         province_code=province_code,
         region=plan.region_effect[regency],
+        loading_scale=family_loading_scale(plan.loading_multiplier, province, urban, config),
     )
 
     house = housing(rng, ctx, config)
     owned = assets(rng, ctx, config)
     people, family_agg = members(rng, ctx, config)
+    if config.farm.enabled:
+        farm_rng = np.random.default_rng([seed, FARM_STREAM, block])
+        owned.update(farm_assets(farm_rng, ctx, config, family_agg["any_agri"]))
     signals = admin(
         rng, ctx, config, house["true_pln_installed_power"], owned["true_motorcycles"], owned["true_cars"], family_agg
     )

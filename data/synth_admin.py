@@ -14,6 +14,7 @@ from scipy.special import ndtr
 from config.synth import SynthConfig
 from data.synth_context import BlockContext
 from data.synth_draws import NULL_CODE, choice
+from data.synth_nonadditive import saturating
 
 
 def admin(
@@ -42,8 +43,10 @@ def admin(
         default=NULL_CODE,
     )
     out["pln_tariff_class"] = np.where(pln_matched, tariff, NULL_CODE).astype(np.int16)
+    a_slope = config.saturation.kwh_slope_above
     median = np.asarray(a.pln_kwh_median)[np.clip(true_power - 1, 0, 4)]
-    kwh = np.exp(np.log(median) + a.kwh_welfare_loading * z + a.kwh_sd * rng.standard_normal(n))
+    welfare_term = a.kwh_welfare_loading * saturating(z, a_slope, config)
+    kwh = np.exp(np.log(median) + welfare_term + a.kwh_sd * rng.standard_normal(n))
     out["pln_kwh_month"] = np.where(pln_matched, np.round(np.clip(kwh, 0.0, 20000.0), 1), np.nan)
 
     # --- BPJS-Kesehatan segment of the head ------------------------------------------------

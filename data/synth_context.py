@@ -13,7 +13,8 @@ class BlockContext:
 
     z: latent real welfare log(pcexp / poverty line); z_std: z standardised with the national
     mixture moments (about N(0, 1)); region: (n, 3) regional level effects on the housing,
-    services and assets latents.
+    services and assets latents; loading_scale: per-family multiplier of the welfare loadings of
+    housing, services and asset latents (data.synth_nonadditive), None when heterogeneity is off.
     """
 
     first_index: int  # global index of the block's first family
@@ -25,6 +26,7 @@ class BlockContext:
     regency: np.ndarray  # int, position in plan.regency_codes
     province_code: np.ndarray  # str (object)
     region: np.ndarray
+    loading_scale: np.ndarray | None = None
 
     @property
     def n(self) -> int:

@@ -15,8 +15,11 @@ from config.synth import BinarySpec, CategoricalSpec, OrderedSpec
 NULL_CODE = -1  # marks a null integer/category in the generator's int arrays
 
 
-def latent(rng: np.random.Generator, z_std: np.ndarray, loading: float, shift: np.ndarray | float = 0.0) -> np.ndarray:
-    """A standard-normal latent with correlation `loading` to z_std, plus a shift (region, urban)."""
+def latent(
+    rng: np.random.Generator, z_std: np.ndarray, loading: np.ndarray | float, shift: np.ndarray | float = 0.0
+) -> np.ndarray:
+    """A standard-normal latent with correlation `loading` (scalar or per row, |loading| <= 1) to z_std,
+    plus a shift (region, urban)."""
     noise = rng.standard_normal(z_std.shape[0])
     return loading * z_std + np.sqrt(1.0 - loading * loading) * noise + shift
 
@@ -34,13 +37,14 @@ def ordered(
     urban: np.ndarray,
     spec: OrderedSpec,
     shift: np.ndarray | float = 0.0,
+    loading: np.ndarray | float | None = None,
 ) -> np.ndarray:
     """Codes (int16) of an ordered category: richer families fall into the earlier (better) codes.
 
     The shares are the marginal urban/rural shares at zero shift; `shift` (e.g. a regional effect)
-    moves the latent up (better) or down.
+    moves the latent up (better) or down. `loading` (per row) replaces spec.loading when given.
     """
-    lat = latent(rng, z_std, spec.loading, shift)
+    lat = latent(rng, z_std, spec.loading if loading is None else loading, shift)
     codes = np.asarray(spec.codes, dtype=np.int16)
     idx_urban = _cut(lat, np.asarray(spec.urban))
     idx_rural = _cut(lat, np.asarray(spec.rural))
@@ -54,11 +58,14 @@ def binary(
     spec: BinarySpec,
     shift: np.ndarray | float = 0.0,
     share_scale: np.ndarray | float = 1.0,
+    loading: np.ndarray | float | None = None,
 ) -> np.ndarray:
-    """Yes/no (bool) with P(yes) ~ the urban/rural share, more likely the higher loading * z_std."""
+    """Yes/no (bool) with P(yes) ~ the urban/rural share, more likely the higher loading * z_std.
+
+    `loading` (per row) replaces spec.loading when given."""
     share = np.where(urban, spec.urban, spec.rural) * share_scale
     threshold = ndtri(np.clip(1.0 - share, 1e-12, 1 - 1e-12))
-    return latent(rng, z_std, spec.loading, shift) > threshold
+    return latent(rng, z_std, spec.loading if loading is None else loading, shift) > threshold
 
 
 def categorical(rng: np.random.Generator, urban: np.ndarray, spec: CategoricalSpec) -> np.ndarray:

@@ -35,7 +35,7 @@ def members(rng: np.random.Generator, ctx: BlockContext, config: SynthConfig) ->
     Returns (people, family): `people` maps column -> array of length n_people (with `fam` the
     block-local family position and the schema's member columns, -1 = null); `family` maps
     aggregate name -> array of length n_families (`any_formal`, `head_formal`, `any_informal_worker`,
-    `any_pensioner`).
+    `any_pensioner`, `any_agri`: a member works in agriculture).
     """
     m = config.members
     n = ctx.n
@@ -169,6 +169,7 @@ def members(rng: np.random.Generator, ctx: BlockContext, config: SynthConfig) ->
         "head_formal": formal[starts],
         "any_informal_worker": np.bincount(fam, weights=works & ~formal, minlength=n) > 0,
         "any_pensioner": np.bincount(fam, weights=negative == 4, minlength=n) > 0,
+        "any_agri": np.bincount(fam, weights=industry == 1, minlength=n) > 0,
     }
     return people, family
 

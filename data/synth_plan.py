@@ -23,6 +23,7 @@ from scipy.optimize import brentq
 from scipy.special import ndtr
 
 from config.synth import SynthConfig
+from data.synth_nonadditive import province_loading_multipliers
 from features.regions import provinces, regencies
 
 PLAN_STREAM = 1  # RNG stream of the plan: default_rng([seed, PLAN_STREAM]); blocks use [seed, 0, b]
@@ -52,6 +53,7 @@ class PopulationPlan:
     z_mean: float  # national mean of z over families (closed form)
     z_sd: float  # national sd of z over families (closed form)
     survey_prob: np.ndarray  # (38,) inclusion probability per province
+    loading_multiplier: np.ndarray  # (38,) welfare-loading multiplier (data.synth_nonadditive), 1 when off
 
 
 def _size_shift(config: SynthConfig, sizes: np.ndarray) -> np.ndarray:
@@ -151,4 +153,5 @@ def build_plan(seed: int, config: SynthConfig) -> PopulationPlan:
         z_mean=z_mean,
         z_sd=float(np.sqrt(z_var)),
         survey_prob=survey_prob,
+        loading_multiplier=province_loading_multipliers(seed, codes, config),
     )

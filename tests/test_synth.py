@@ -373,3 +373,106 @@ def test_cli_help_texts():
         result = CliRunner().invoke(data, args)
         assert result.exit_code == 0
     assert "--families" in CliRunner().invoke(data, ["synth", "--help"]).output
+
+
+# --------------------------------------------------------------------------------------------
+# non-additive relations (config heterogeneity, saturation, farm): switches, determinism, behaviour
+# --------------------------------------------------------------------------------------------
+def _with(config, **sections):
+    """A copy of `config` with the named sections updated, e.g. farm={"enabled": False}."""
+    return config.model_copy(
+        update={name: getattr(config, name).model_copy(update=values) for name, values in sections.items()}
+    )
+
+
+def _all_off(config):
+    return _with(config, heterogeneity={"enabled": False}, saturation={"enabled": False}, farm={"enabled": False})
+
+
+def test_neutral_non_additive_settings_reproduce_the_switched_off_generator():
+    """Heterogeneity with all multipliers 1 and saturation with slope 1 draw exactly what the
+    switched-off (additive) generator draws: the switch adds the mechanism and nothing else."""
+    off = _all_off(synth_config())
+    neutral = _with(
+        off,
+        heterogeneity={"enabled": True, "urban_multiplier": 1.0, "rural_multiplier": 1.0, "java_multiplier": 1.0,
+                       "east_multiplier": 1.0, "province_log_sd": 0.0},
+        saturation={"enabled": True, "floor_area_slope_above": 1.0, "kwh_slope_above": 1.0},
+    )
+    a, b = generate_population(2000, seed=3, config=off), generate_population(2000, seed=3, config=neutral)
+    for name in TABLE_FILES:
+        pdt.assert_frame_equal(getattr(a, name), getattr(b, name))
+    on = generate_population(2000, seed=3)
+    assert not on.families.equals(a.families)
+
+
+def test_farm_switch_changes_only_land_and_livestock():
+    config = synth_config()
+    on = generate_population(4000, seed=9, config=config)
+    off = generate_population(4000, seed=9, config=_with(config, farm={"enabled": False}))
+    farm_cols = ["asset_land", *config.assets.livestock]
+    pdt.assert_frame_equal(on.families.drop(columns=farm_cols), off.families.drop(columns=farm_cols))
+    for name in ("members", "truth", "survey"):
+        pdt.assert_frame_equal(getattr(on, name), getattr(off, name))
+    assert not on.families[farm_cols].equals(off.families[farm_cols])
+
+
+def test_province_loading_multipliers_are_deterministic_and_grouped():
+    from data.synth_nonadditive import province_loading_multipliers
+
+    config = synth_config()
+    h = config.heterogeneity
+    codes = provinces().index.to_numpy(dtype=object)
+    first = province_loading_multipliers(5, codes, config)
+    np.testing.assert_array_equal(first, province_loading_multipliers(5, codes, config))
+    assert not np.array_equal(first, province_loading_multipliers(6, codes, config))
+    flat = _with(config, heterogeneity={"province_log_sd": 0.0})
+    group = province_loading_multipliers(5, codes, flat)
+    assert (group[np.isin(codes, h.java_provinces)] == h.java_multiplier).all()
+    assert (group[np.isin(codes, h.east_provinces)] == h.east_multiplier).all()
+    np.testing.assert_array_equal(province_loading_multipliers(5, codes, _all_off(config)), 1.0)
+
+
+def _welfare_corr(df: pd.DataFrame, column: str) -> float:
+    return float(np.corrcoef(df[column].astype(float), df["true_welfare"])[0, 1])
+
+
+def test_assets_carry_more_welfare_signal_in_rural_areas_when_returns_are_heterogeneous():
+    config = synth_config()
+    gaps = {}
+    for label, cfg in (("on", config), ("off", _with(config, heterogeneity={"enabled": False}))):
+        pop = generate_population(30_000, seed=4, config=cfg)
+        df = pop.families.merge(pop.truth, on="family_id")
+        df["fridge"] = df["asset_refrigerator"].astype(bool)
+        urban, rural = df[df["urban"].astype(bool)], df[~df["urban"].astype(bool)]
+        gaps[label] = _welfare_corr(rural, "fridge") - _welfare_corr(urban, "fridge")
+    assert gaps["on"] > gaps["off"] + 0.08, gaps
+
+
+def test_floor_area_saturates_in_welfare():
+    def slopes(cfg) -> tuple[float, float]:
+        pop = generate_population(30_000, seed=4, config=cfg)
+        z = pop.truth["true_welfare"].to_numpy()
+        log_area = np.log(pop.families["floor_area_m2"].to_numpy(dtype=np.float64))
+        low, high = z < np.median(z), z >= np.median(z)
+        return float(np.polyfit(z[low], log_area[low], 1)[0]), float(np.polyfit(z[high], log_area[high], 1)[0])
+
+    config = synth_config()
+    low_on, high_on = slopes(config)
+    low_off, high_off = slopes(_with(config, saturation={"enabled": False}))
+    assert high_on < 0.6 * low_on, (low_on, high_on)
+    assert high_off > 0.8 * low_off, (low_off, high_off)
+
+
+def test_land_and_livestock_signal_welfare_in_farm_households_only():
+    pop = generate_population(30_000, seed=4)
+    agri = pop.members.assign(agri=pop.members["industry"] == 1).groupby("family_id", sort=False)["agri"].any()
+    df = pop.families.merge(pop.truth, on="family_id").set_index("family_id")
+    df["farm"] = agri.reindex(df.index).fillna(False).astype(bool)
+    df["cattle"] = df["livestock_cattle"] > 0
+    df["land"] = df["asset_land"].astype(bool)
+    farm, other = df[df["farm"]], df[~df["farm"]]
+    assert _welfare_corr(farm, "land") > _welfare_corr(other, "land") + 0.1
+    assert _welfare_corr(farm, "cattle") > _welfare_corr(other, "cattle") + 0.05
+    # land and cattle share the farm-wealth latent: they go together among farm households
+    assert farm["cattle"][farm["land"]].mean() > farm["cattle"][~farm["land"]].mean()
