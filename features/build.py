@@ -25,6 +25,8 @@ for features that combine several fields (`assets.movable_count`, `assets.value_
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import pandas as pd
 
@@ -157,6 +159,8 @@ def _num(df: pd.DataFrame, col: str) -> np.ndarray:
     s = df[col]
     if isinstance(s.dtype, pd.CategoricalDtype):
         s = s.astype(object)
+    elif pd.api.types.is_numeric_dtype(s.dtype):  # numbers and bools: to_numeric would return them as is
+        return s.to_numpy(dtype=np.float64, na_value=np.nan, copy=True)  # own memory, as to_numeric gives
     return pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
 
 
@@ -167,11 +171,18 @@ def _isin(values: np.ndarray, codes: tuple[int, ...]) -> np.ndarray:
     return out
 
 
+@lru_cache(maxsize=8)
+def _region_lookup(allowed: tuple[str, ...]) -> tuple[pd.Index, pd.CategoricalDtype]:
+    """(index to look codes up in, categorical dtype) of one fixed code list, built once."""
+    return pd.Index(allowed), pd.CategoricalDtype(categories=list(allowed))
+
+
 def _region(families: pd.DataFrame, col: str, allowed: list[str]) -> pd.Categorical:
     if col not in families.columns:
         raise ValueError(f"families has no column {col!r}; the region is required for every family")
     values = families[col].astype("string").to_numpy(dtype=object, na_value=None)
-    codes = pd.Index(allowed).get_indexer(values)
+    lookup, dtype = _region_lookup(tuple(allowed))
+    codes = lookup.get_indexer(values)
     bad = codes < 0
     if bad.any():
         ids = families["family_id"].to_numpy()[bad][:5]
@@ -179,7 +190,7 @@ def _region(families: pd.DataFrame, col: str, allowed: list[str]) -> pd.Categori
         listed = ", ".join(f"family {i}: {col}={v!r}" for i, v in zip(ids, vals, strict=True))
         raise ValueError(f"{int(bad.sum())} families with an unknown {col} ({listed}); "
                          f"allowed: the BPS codes listed in features/reference")
-    return pd.Categorical.from_codes(codes, categories=allowed)
+    return pd.Categorical.from_codes(codes, dtype=dtype)
 
 
 def family_size(members: pd.DataFrame) -> pd.Series:
@@ -405,9 +416,6 @@ def build_features(
     columns["province_code"] = _region(families, "province_code", province_codes())
     columns["regency_code"] = _region(families, "regency_code", regency_codes())
     index = pd.Index(families["family_id"].astype(str).to_numpy(), name="family_id", dtype=object)
-    data = {col: columns[col] for col in FEATURE_COLUMNS}
-    frame = pd.DataFrame(data, index=index, copy=False)
-    for col in FEATURE_COLUMNS:
-        if col not in REGION_COLUMNS and frame[col].dtype != np.float64:
-            frame[col] = frame[col].astype(np.float64)
-    return frame
+    data = {col: columns[col] if col in REGION_COLUMNS or columns[col].dtype == np.float64
+            else np.asarray(columns[col], dtype=np.float64) for col in FEATURE_COLUMNS}
+    return pd.DataFrame(data, index=index, copy=False)

@@ -36,6 +36,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache, lru_cache
 
 import numpy as np
 import pandas as pd
@@ -65,6 +66,46 @@ _REGION_CODES: dict[str, Callable[[], frozenset[str]]] = {
     "province_code": schema.allowed_provinces,
     "regency_code": schema.allowed_regencies,
 }
+_IDENTIFIER_RE = re.compile(schema.IDENTIFIER_LIKE_PATTERN)
+# The same test for ASCII text in RE2 (pyarrow): Python's `\d` and `\s` on ASCII characters are [0-9] and
+# [\t\n\v\f\r\x1c-\x1f ] (RE2's `\s` lacks \v and \x1c-\x1f, so the classes are spelled out).
+_ASCII_IDENTIFIER_RE2 = r"^[\t\n\x0b\x0c\r\x1c-\x1f ]*[0-9]{15,}[\t\n\x0b\x0c\r\x1c-\x1f ]*$"
+if schema.IDENTIFIER_LIKE_PATTERN != r"^\s*\d{15,}\s*$":  # pragma: no cover - the RE2 twin must follow it
+    raise RuntimeError("schema.IDENTIFIER_LIKE_PATTERN changed: update _ASCII_IDENTIFIER_RE2 to match it")
+
+
+# Schema-derived values, computed once per table/field (the contract is constant within a process).
+@cache
+def _field_map(table: str) -> dict[str, FieldSpec]:
+    return schema.field_map(table)
+
+
+@cache
+def _allowed_text(spec: FieldSpec) -> str:
+    return spec.allowed_text()
+
+
+@cache
+def _code_array(spec: FieldSpec) -> np.ndarray:
+    codes = np.asarray(spec.codes, dtype=float)
+    codes.flags.writeable = False
+    return codes
+
+
+@cache
+def _storage_dtype(spec: FieldSpec) -> object:
+    return pd.api.types.pandas_dtype(spec.pandas_dtype())
+
+
+@cache
+def _storage_dtypes(table: str) -> dict[str, object]:
+    return {spec.name: _storage_dtype(spec) for spec in schema.table_fields(table)}
+
+
+@cache
+def _region_value_set(name: str) -> pa.Array:
+    """The allowed codes of a region field as the arrow value set `_in_set` searches."""
+    return _arrow_strings(pd.Series(sorted(_REGION_CODES[name]()), dtype="string").dropna())
 
 
 # --------------------------------------------------------------------------------------------
@@ -81,7 +122,7 @@ class ConditionalRule:
     null_when: tuple[float, ...]
 
     def _when_spec(self) -> FieldSpec:
-        return schema.field_map(self.table)[self.when]
+        return _field_map(self.table)[self.when]
 
     def _values_text(self, values: tuple[float, ...]) -> str:
         spec = self._when_spec()
@@ -154,12 +195,32 @@ class ValidationResult:
         return len(self.errors) == 0
 
 
-def empty_problems() -> pd.DataFrame:
+@lru_cache(maxsize=1)
+def _empty_problems_template() -> pd.DataFrame:
     return pd.DataFrame({
         "table": pd.Series(dtype="string"), "row": pd.Series(dtype="Int64"),
         "family_id": pd.Series(dtype="string"), "member_no": pd.Series(dtype="Int32"),
         **{c: pd.Series(dtype="string") for c in PROBLEM_COLUMNS[4:]},
     })
+
+
+@lru_cache(maxsize=1)
+def _problem_dtypes() -> dict[str, object]:
+    return _empty_problems_template().dtypes.to_dict()
+
+
+def empty_problems() -> pd.DataFrame:
+    """A zero-row problems frame (`PROBLEM_COLUMNS` in their dtypes); a new frame on every call."""
+    return _empty_problems_template().copy()
+
+
+def _with_problem_dtypes(problems: pd.DataFrame) -> pd.DataFrame:
+    """`problems` cast to the problem dtypes (returned as is when it already has them)."""
+    dtypes = _problem_dtypes()
+    if list(problems.columns) == list(dtypes) and all(
+            problems[c].dtype == d for c, d in dtypes.items()):
+        return problems
+    return problems.astype(dtypes)
 
 
 # --------------------------------------------------------------------------------------------
@@ -176,7 +237,21 @@ def _value_text(value: object) -> str:
 
 def _identifier_like(value: object) -> bool:
     """True for a value shaped like a NIK or family-card number (15+ digits): never echoed back."""
-    return isinstance(value, str) and re.fullmatch(schema.IDENTIFIER_LIKE_PATTERN, value) is not None
+    return isinstance(value, str) and _IDENTIFIER_RE.fullmatch(value) is not None
+
+
+def _identifier_like_values(values: pd.Series) -> list[str]:
+    """The values of a string Series (no nulls) that `_identifier_like` accepts, in order. Vectorised
+    for ASCII values (pyarrow RE2 with the same character classes); other values go through Python."""
+    arr = _arrow_strings(values)
+    if not len(arr):
+        return []
+    ascii_ = np.asarray(pc.string_is_ascii(arr).to_numpy(zero_copy_only=False), dtype=bool)
+    hit = np.asarray(pc.fill_null(pc.match_substring_regex(arr, _ASCII_IDENTIFIER_RE2), False)
+                     .to_numpy(zero_copy_only=False), dtype=bool) & ascii_
+    listed = arr.to_pylist()
+    return [v for i, v in enumerate(listed)
+            if hit[i] or (not ascii_[i] and _identifier_like(v))]
 
 
 class _Problems:
@@ -263,10 +338,14 @@ def _python_bools(raw: pd.Series) -> np.ndarray:
     return raw.map(lambda v: isinstance(v, bool | np.bool_)).to_numpy(dtype=bool)
 
 
-def _in_set(values: pd.Series, allowed: pd.Series | pd.Index | list[str]) -> np.ndarray:
+def _in_set(values: pd.Series, allowed: pd.Series | pd.Index | list[str] | pa.Array) -> np.ndarray:
     """Vectorised membership of string `values` in `allowed` (False for null); pyarrow compute, since
-    pandas' isin on arrow strings loops in Python when given a Series."""
-    haystack = _arrow_strings(pd.Series(allowed, dtype="string").dropna())
+    pandas' isin on arrow strings loops in Python when given a Series. `allowed` may be a prepared
+    large_string arrow array without nulls (`_region_value_set`)."""
+    if isinstance(allowed, pa.Array):
+        haystack = allowed
+    else:
+        haystack = _arrow_strings(pd.Series(allowed, dtype="string").dropna())
     found = pc.is_in(_arrow_strings(values), value_set=haystack)
     return np.asarray(pc.fill_null(found, False).to_numpy(zero_copy_only=False), dtype=bool)
 
@@ -279,9 +358,16 @@ def _arrow_strings(values: pd.Series) -> pa.Array:
     return arr.cast(pa.large_string()) if arr.type != pa.large_string() else arr
 
 
-def _as_numbers(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """(values as float64 with nan for null/unparseable, mask of non-null values that are not numbers)."""
-    null = raw.isna().to_numpy()
+def _null_mask(raw: pd.Series) -> np.ndarray:
+    """`raw.isna()` as a numpy bool array (from the array itself: no intermediate Series)."""
+    return np.asarray(raw.array.isna(), dtype=bool)
+
+
+def _as_numbers(raw: pd.Series, null: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(values as float64 with nan for null/unparseable, mask of non-null values that are not numbers).
+    `null`: the column's null mask when the caller has it already."""
+    if null is None:
+        null = _null_mask(raw)
     if pd.api.types.is_bool_dtype(raw.dtype):
         return np.full(len(raw), np.nan), ~null
     if pd.api.types.is_numeric_dtype(raw.dtype):
@@ -292,9 +378,10 @@ def _as_numbers(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return values, ~null & np.isnan(values)
 
 
-def _as_bools(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def _as_bools(raw: pd.Series, null: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(values 1.0/0.0/nan, mask of non-null values that are not booleans)."""
-    null = raw.isna().to_numpy()
+    if null is None:
+        null = _null_mask(raw)
     if pd.api.types.is_bool_dtype(raw.dtype):
         return raw.to_numpy(dtype="float64", na_value=np.nan), np.zeros(len(raw), dtype=bool)
     if pd.api.types.is_numeric_dtype(raw.dtype):
@@ -316,7 +403,7 @@ def _as_strings(raw: pd.Series) -> pd.Series:
     return raw.astype("string").reset_index(drop=True)
 
 
-def _storage_ints(values: np.ndarray, good: np.ndarray, dtype: str) -> pd.arrays.IntegerArray:
+def _storage_ints(values: np.ndarray, good: np.ndarray, dtype: object) -> pd.arrays.IntegerArray:
     """Integer extension array of `values` (float view), null where not `good` or nan."""
     mask = ~good | np.isnan(values)
     numpy_dtype = pd.api.types.pandas_dtype(dtype).numpy_dtype
@@ -345,6 +432,7 @@ class _Checked:
     table_rejected: bool = False
 
 
+@lru_cache(maxsize=4096)
 def _normalised_column_name(name: object) -> str:
     return re.sub(r"[\s.\-]+", "_", str(name).strip().lower())
 
@@ -357,7 +445,7 @@ def forbidden_columns(columns: pd.Index | list[str]) -> list[str]:
 def _check_columns(df: pd.DataFrame, table: str, problems: _Problems) -> bool:
     """Column-level checks; returns True when the whole table is rejected."""
     rejected = False
-    specs = schema.field_map(table)
+    specs = _field_map(table)
     for col in forbidden_columns(df.columns):
         rejected = True
         problems.table_level(
@@ -394,14 +482,17 @@ def _check_columns(df: pd.DataFrame, table: str, problems: _Problems) -> bool:
     return rejected
 
 
-def _check_field(raw: pd.Series, spec: FieldSpec, problems: _Problems) -> tuple[object, np.ndarray | None]:
-    """Check one column against its spec; returns (storage array, float view or None for strings)."""
-    null = raw.isna().to_numpy()
-    allowed = spec.allowed_text()
+def _check_field(raw: pd.Series, spec: FieldSpec, problems: _Problems,
+                 null: np.ndarray | None = None) -> tuple[object, np.ndarray | None]:
+    """Check one column against its spec; returns (storage array, float view or None for strings).
+    `null`: the column's null mask when the caller has it already."""
+    if null is None:
+        null = _null_mask(raw)
+    allowed = _allowed_text(spec)
     if not spec.nullable:
         problems.rows(null, spec.name, None, allowed, "is missing", "null")
     if spec.kind in ("category", "int", "float"):
-        values, not_number = _as_numbers(raw)
+        values, not_number = _as_numbers(raw, null)
         problems.rows(not_number, spec.name, raw, allowed, "is not a number", "type")
         bad = not_number.copy()
         present = ~np.isnan(values)
@@ -414,7 +505,7 @@ def _check_field(raw: pd.Series, spec: FieldSpec, problems: _Problems) -> tuple[
             bad |= not_int
             present &= ~not_int
         if spec.kind == "category":
-            bad_code = present & ~np.isin(values, np.asarray(spec.codes, dtype=float))
+            bad_code = present & ~np.isin(values, _code_array(spec))
             problems.rows(bad_code, spec.name, raw, allowed, "is not an allowed code", "category")
             bad |= bad_code
         else:
@@ -427,9 +518,9 @@ def _check_field(raw: pd.Series, spec: FieldSpec, problems: _Problems) -> tuple[
         values = np.where(good, values, np.nan)
         if spec.kind == "float":
             return values, values
-        return _storage_ints(values, good, spec.pandas_dtype()), values
+        return _storage_ints(values, good, _storage_dtype(spec)), values
     if spec.kind == "bool":
-        values, not_bool = _as_bools(raw)
+        values, not_bool = _as_bools(raw, null)
         problems.rows(not_bool, spec.name, raw, allowed, "is not true or false", "type")
         return _storage_bools(values, ~not_bool), values
     # string and region
@@ -439,7 +530,7 @@ def _check_field(raw: pd.Series, spec: FieldSpec, problems: _Problems) -> tuple[
         codes = _REGION_CODES.get(spec.name)
         if codes is not None:
             region_allowed = f"{allowed}: {spec.source}" if spec.source else allowed
-            unknown = present & ~_in_set(text, sorted(codes()))
+            unknown = present & ~_in_set(text, _region_value_set(spec.name))
             problems.rows(unknown, spec.name, raw, region_allowed, "is not a known BPS code", "region")
             text = text.mask(unknown)
     elif spec.pattern:
@@ -501,16 +592,20 @@ def _check_table(df: pd.DataFrame, table: str) -> _Checked:
     parsed: dict[str, object] = {}
     numbers: dict[str, np.ndarray] = {}
     nulls: dict[str, np.ndarray] = {}
+    columns_unique = df.columns.is_unique
+    present_columns = set(df.columns) if columns_unique else set()
     for spec in specs:
-        if spec.name not in df.columns or not df.columns.is_unique:
+        if spec.name not in present_columns:
             nulls[spec.name] = np.ones(n, dtype=bool)
             parsed[spec.name] = pd.array([pd.NA] * n, dtype=spec.pandas_dtype()) if spec.kind != "float" \
                 else np.full(n, np.nan)
             if spec.kind != "string" and spec.kind != "region":
                 numbers[spec.name] = np.full(n, np.nan)
             continue
-        nulls[spec.name] = df[spec.name].isna().to_numpy()
-        storage, view = _check_field(df[spec.name], spec, problems)
+        raw = df[spec.name]
+        null = _null_mask(raw)
+        nulls[spec.name] = null
+        storage, view = _check_field(raw, spec, problems, null)
         parsed[spec.name] = storage
         if view is not None:
             numbers[spec.name] = view
@@ -587,11 +682,11 @@ def validate_population(families: pd.DataFrame, members: pd.DataFrame,
     no_members = fam.family_id.notna().to_numpy(dtype=bool) & ~_in_set(fam.family_id, member_ids)
     fam.problems.rows(no_members, "members", ["0 members"] * int(no_members.sum()),
                       "at least one row in members for the family", "has no members", "no_members")
-    parts = [fam.problems.frame(), mem.problems.frame()]
+    parts = [p for p in (fam.problems.frame(), mem.problems.frame()) if len(p)]
     if extra_problems is not None and len(extra_problems):
         parts.append(extra_problems)
-    problems = pd.concat(parts, ignore_index=True) if any(len(p) for p in parts) else empty_problems()
-    problems = problems.astype(empty_problems().dtypes.to_dict())
+    problems = pd.concat(parts, ignore_index=True) if parts else empty_problems()
+    problems = _with_problem_dtypes(problems)
 
     all_ids = pd.concat([fam.family_id, mem.family_id], ignore_index=True).dropna().unique()
     errors = problems[problems["severity"] == ERROR]
@@ -601,21 +696,39 @@ def validate_population(families: pd.DataFrame, members: pd.DataFrame,
     else:
         bad_ids = pd.Index(errors["family_id"].dropna().unique())
     # problems show identifier-shaped ids withheld, so reject those families by their input id too
-    identifier_like = [i for i in all_ids if _identifier_like(i)]
+    identifier_like = _identifier_like_values(pd.Series(all_ids, dtype="string"))
     bad_ids = bad_ids.union(pd.Index(identifier_like, dtype=object)) if identifier_like else bad_ids
-    keep_fam = (fam.family_id.notna().to_numpy(dtype=bool) & fam.parsed["family_id"].notna().to_numpy(dtype=bool)
-                & ~_in_set(fam.family_id, bad_ids))
-    valid_families = fam.parsed.loc[keep_fam].reset_index(drop=True)
+    keep_fam = fam.family_id.notna().to_numpy(dtype=bool) & fam.parsed["family_id"].notna().to_numpy(dtype=bool)
+    if len(bad_ids):
+        keep_fam &= ~_in_set(fam.family_id, bad_ids)
+    valid_families = _rows(fam.parsed, keep_fam)
     valid_ids = valid_families["family_id"]
     keep_mem = _in_set(mem.family_id, valid_ids)
-    valid_members = mem.parsed.loc[keep_mem].reset_index(drop=True)
+    valid_members = _rows(mem.parsed, keep_mem)
     rejected = sorted(set(pd.Index(all_ids).difference(pd.Index(valid_ids)).astype(str)))
     return ValidationResult(
-        valid_families=schema.coerce_dtypes(valid_families, "families"),
-        valid_members=schema.coerce_dtypes(valid_members, "members"),
+        valid_families=_in_storage_dtypes(valid_families, "families"),
+        valid_members=_in_storage_dtypes(valid_members, "members"),
         problems=problems,
         rejected_family_ids=rejected,
     )
+
+
+def _rows(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
+    """The rows of `frame` (a 0..n-1 RangeIndex frame) where `keep`, re-indexed 0..k-1."""
+    if keep.all():
+        return frame
+    return frame.loc[keep].reset_index(drop=True)
+
+
+def _in_storage_dtypes(frame: pd.DataFrame, table: str) -> pd.DataFrame:
+    """`schema.coerce_dtypes(frame, table)`, skipped when every contract column already has its storage
+    dtype (the parsed frames do: casting would only copy)."""
+    dtypes = _storage_dtypes(table)
+    have = dict(zip(frame.columns, frame.dtypes, strict=True)) if frame.columns.is_unique else {}
+    if have and all(have[c] == d for c, d in dtypes.items() if c in have):
+        return frame
+    return schema.coerce_dtypes(frame, table)
 
 
 def family_json_frames(payload: dict | list[dict]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:

@@ -20,6 +20,60 @@ import pandas as pd
 from config.pmt import LGBMConfig
 from features.build import CATEGORICAL_COLUMNS, REGION_COLUMNS
 
+
+def booster_matrix(
+    X: pd.DataFrame, columns: list[str], pandas_categorical: list[list] | None
+) -> np.ndarray | None:
+    """The float64 matrix (len(X), len(columns)) that LightGBM builds from the DataFrame `X[columns]` for
+    predict, built without its per-call pandas work: float64 columns as they are, pandas categoricals as
+    their codes in the booster's training categories (`pandas_categorical`, re-mapped when X's
+    categories differ; unknown -> NaN), exactly as lightgbm's `_data_from_pandas`. So
+    `booster.predict(booster_matrix(...))` equals `booster.predict(X[columns])` bit for bit.
+
+    Returns None (callers then pass the DataFrame) when X is empty or has a column that is neither
+    float64 nor categorical, or when the categorical columns do not pair with `pandas_categorical`.
+    """
+    if len(X) == 0:
+        return None
+    dtypes = dict(zip(X.columns, X.dtypes, strict=True))
+    expected = list(pandas_categorical or [])
+    out = np.empty((len(X), len(columns)), dtype=np.float64)
+    numeric: list[str] = []
+    numeric_pos: list[int] = []
+    n_cat = 0
+    for j, col in enumerate(columns):
+        dtype = dtypes[col]
+        if isinstance(dtype, pd.CategoricalDtype):
+            if n_cat >= len(expected):
+                return None
+            values = X[col]
+            if list(dtype.categories) != list(expected[n_cat]):
+                values = values.cat.set_categories(expected[n_cat])
+            n_cat += 1
+            codes = values.cat.codes.to_numpy()
+            out[:, j] = codes
+            out[codes == -1, j] = np.nan
+        elif dtype == np.float64:
+            numeric.append(col)
+            numeric_pos.append(j)
+        else:
+            return None
+    if n_cat != len(expected):
+        return None
+    if numeric:
+        block = X[numeric].to_numpy(dtype=np.float64)
+        if numeric_pos == list(range(len(numeric))) and len(numeric) == len(columns):
+            return np.ascontiguousarray(block)
+        out[:, numeric_pos] = block
+    return out
+
+
+def predict_frame(booster: lgb.Booster, X: pd.DataFrame, columns: list[str], **kwargs: object) -> np.ndarray:
+    """`booster.predict(X[columns], **kwargs)` through `booster_matrix` when it applies (same values)."""
+    matrix = booster_matrix(X, columns, booster.pandas_categorical)
+    return booster.predict(X[columns] if matrix is None else matrix, **kwargs)
+
+
 # Keys of LGBMConfig that steer our training loop rather than being LightGBM parameters.
 _LOOP_KEYS = frozenset({
     "max_num_boost_round", "early_stopping_rounds", "validation_fraction", "refit_full",
@@ -51,10 +105,13 @@ class LGBMPMT:
         )
         return params
 
-    def _prepare(self, X: pd.DataFrame) -> pd.DataFrame:
+    def _check_columns(self, X: pd.DataFrame) -> None:
         missing = [c for c in self.used_columns_ if c not in X.columns]
         if missing:
             raise ValueError(f"feature matrix lacks columns {missing}; build it with features.build")
+
+    def _prepare(self, X: pd.DataFrame) -> pd.DataFrame:
+        self._check_columns(X)
         return X[self.used_columns_]
 
     def fit(
@@ -110,8 +167,9 @@ class LGBMPMT:
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         """Predicted log_pcexp, shape (n,), float64."""
         booster = self._check_fitted()
-        return np.asarray(booster.predict(self._prepare(X), num_iteration=self._num_iteration(),
-                                          num_threads=self.config.num_threads), dtype=np.float64)
+        self._check_columns(X)
+        return np.asarray(predict_frame(booster, X, self.used_columns_, num_iteration=self._num_iteration(),
+                                        num_threads=self.config.num_threads), dtype=np.float64)
 
     def contributions(self, X: pd.DataFrame) -> pd.DataFrame:
         """TreeSHAP contributions in log_pcexp units: one column per feature column (0 for unused ones)

@@ -26,6 +26,7 @@ from scipy.stats import norm
 
 from config.pmt import UncertaintyConfig
 from features.build import REGION_COLUMNS
+from models.lgbm import predict_frame
 
 FitPredict = Callable[[pd.DataFrame, np.ndarray, np.ndarray, pd.DataFrame], np.ndarray]
 SQRT_PI_OVER_2 = float(np.sqrt(np.pi / 2.0))
@@ -109,7 +110,7 @@ class ResidualUncertainty:
     def _raw_spread(self, X: pd.DataFrame, booster: lgb.Booster | None, const: float) -> np.ndarray:
         if booster is None:
             return np.full(len(X), const)
-        return np.maximum(booster.predict(X[self.columns_]) * SQRT_PI_OVER_2, self.config.min_sd / 10.0)
+        return np.maximum(predict_frame(booster, X, self.columns_) * SQRT_PI_OVER_2, self.config.min_sd / 10.0)
 
     def fit(
         self, X: pd.DataFrame, residual: npt.ArrayLike, sample_weight: npt.ArrayLike | None = None, seed: int = 0,

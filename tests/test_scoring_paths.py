@@ -1,0 +1,56 @@
+"""The fast paths of scoring give exactly what the plain paths give: LightGBM on a pre-built float
+matrix equals LightGBM on the DataFrame (categories re-mapped, unknown regions NaN), and the vectorised
+identifier check agrees with the per-value check."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from features.build import build_features
+from features.validation import _identifier_like, _identifier_like_values
+from models.lgbm import LGBMPMT, booster_matrix
+
+
+@pytest.fixture(scope="module")
+def fitted(small_population):
+    pop = small_population
+    X = build_features(pop.families, pop.members)
+    y = pop.truth.set_index("family_id").loc[X.index, "true_log_pcexp"].to_numpy()
+    model = LGBMPMT()
+    model.fit(X, y, seed=3)
+    return model, X
+
+
+def test_matrix_path_equals_dataframe_path(fitted):
+    model, X = fitted
+    booster = model.booster_
+    cols = model.used_columns_
+    matrix = booster_matrix(X, cols, booster.pandas_categorical)
+    assert matrix is not None
+    np.testing.assert_array_equal(booster.predict(matrix), booster.predict(X[cols]))
+
+
+def test_matrix_path_remaps_categories_that_differ_from_training(fitted):
+    model, X = fitted
+    booster, cols = model.booster_, model.used_columns_
+    sub = X.head(50).copy()
+    for col in sub.columns:
+        if isinstance(sub[col].dtype, pd.CategoricalDtype):
+            cats = list(sub[col].cat.categories)
+            sub[col] = sub[col].cat.set_categories(cats[::-1])  # same values, other category order
+    matrix = booster_matrix(sub, cols, booster.pandas_categorical)
+    assert matrix is not None
+    np.testing.assert_array_equal(booster.predict(matrix), booster.predict(X.head(50)[cols]))
+    np.testing.assert_array_equal(model.predict(sub), model.predict(X.head(50)))
+
+
+@pytest.mark.parametrize("values", [
+    ["3201234567890123", "F0000000001", " 320123456789012 ", "12345678901234", "K" + "1" * 20,
+     "\u0663\u0662\u0660\u0661" * 4, "320123456789012\u00a0", "", "0" * 15],
+])
+def test_vectorised_identifier_check_agrees_with_the_plain_one(values):
+    expected = [v for v in values if _identifier_like(v)]
+    assert _identifier_like_values(pd.Series(values, dtype="string")) == expected
+    assert "3201234567890123" in expected and "F0000000001" not in expected
