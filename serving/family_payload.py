@@ -78,11 +78,8 @@ def error_record(family: Any, message: str) -> dict[str, Any]:
     return {"family_id": None if fid is None else str(fid), "error": message}
 
 
-def rank_records(model: Any, families: list[dict[str, Any]], photo_model_version: str | None) -> list[dict[str, Any]]:
-    """Score a list of request families; one record per family in request order.
-
-    Families that are structurally unusable, rejected by validation, or whose group fails as a whole
-    (e.g. photo features from the wrong house-cnn version) come back with `error` set."""
+def _split_structural(families: list[dict[str, Any]]) -> tuple[list[dict[str, Any] | None], list[int]]:
+    """(records list with an error record at each structurally unusable family, indices of the usable)."""
     out: list[dict[str, Any] | None] = [None] * len(families)
     usable: list[int] = []
     for i, fam in enumerate(families):
@@ -91,6 +88,15 @@ def rank_records(model: Any, families: list[dict[str, Any]], photo_model_version
             usable.append(i)
         else:
             out[i] = error_record(fam, problem)
+    return out, usable
+
+
+def rank_records(model: Any, families: list[dict[str, Any]], photo_model_version: str | None) -> list[dict[str, Any]]:
+    """Score a list of request families; one record per family in request order.
+
+    Families that are structurally unusable, rejected by validation, or whose group fails as a whole
+    (e.g. photo features from the wrong house-cnn version) come back with `error` set."""
+    out, usable = _split_structural(families)
     for group in _uniform_groups(families, usable):
         subset = [families[i] for i in group]
         try:
@@ -137,14 +143,7 @@ def explain_records(model: Any, families: list[dict[str, Any]], top_k: int) -> l
     """PMTModel.explain for request families (validated first); one record per family in request order:
     {family_id, predicted_log_pcexp, desil, baseline, contributions: [{variable, value, contribution,
     text}]} or {family_id, error}."""
-    out: list[dict[str, Any] | None] = [None] * len(families)
-    usable: list[int] = []
-    for i, fam in enumerate(families):
-        problem = structural_error(i, fam)
-        if problem is None:
-            usable.append(i)
-        else:
-            out[i] = error_record(fam, problem)
+    out, usable = _split_structural(families)
     for group in _uniform_groups(families, usable):
         nested = nested_frame([families[i] for i in group])
         fam_frame, mem_frame = split_nested(nested.drop(columns=photo_columns(nested)))
