@@ -254,6 +254,24 @@ def _identifier_like_values(values: pd.Series) -> list[str]:
             if hit[i] or (not ascii_[i] and _identifier_like(v))]
 
 
+def identifier_like_mask(values: pd.Series) -> np.ndarray:
+    """Boolean mask (len(values),): which values are shaped like a NIK / family-card number (nulls
+    False). Vectorised like `_identifier_like_values`; used wherever ids are shown or stored."""
+    text = values.astype("string")
+    mask = np.zeros(len(text), dtype=bool)
+    present = text.notna().to_numpy(dtype=bool)
+    if present.any():
+        hits = set(_identifier_like_values(text[present]))
+        if hits:
+            mask[present] = text[present].isin(list(hits)).to_numpy(dtype=bool)
+    return mask
+
+
+def string_in_set(values: pd.Series, allowed: pd.Series | pd.Index | list[str]) -> np.ndarray:
+    """Vectorised membership of string `values` in `allowed` (False for null), via pyarrow."""
+    return _in_set(values, allowed)
+
+
 class _Problems:
     """Collects problems of one table; row-level problems carry the row's family id and member no."""
 

@@ -10,8 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from features.schema import IDENTIFIER_LIKE_PATTERN
-from features.validation import validate_population
+from features.validation import identifier_like_mask, validate_population
 from models.pmt import SCORE_COLUMNS as PMT_SCORE_COLUMNS
 from models.pmt import PMTModel
 from models.programs import eligible_column, eligible_programs, exclusion_rule, programs
@@ -70,7 +69,7 @@ def rank_families(model: PMTModel, families: pd.DataFrame, members: pd.DataFrame
     out["error"] = out["family_id"].map(errors).astype("string")
     unscored = out["desil"].isna() & out["error"].isna()
     out.loc[unscored, "error"] = "family was not scored (rejected by validation)"
-    identifier_like = out["family_id"].str.fullmatch(IDENTIFIER_LIKE_PATTERN).fillna(False)
+    identifier_like = identifier_like_mask(out["family_id"])
     out.loc[identifier_like, "error"] = ("family_id looks like a NIK or family-card number: pseudonymise it "
                                          "first (`desil pseudonymise`); it was not scored")
     return out[output_columns()]

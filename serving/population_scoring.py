@@ -18,8 +18,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from features.schema import IDENTIFIER_LIKE_PATTERN
-from features.validation import WITHHELD
+from features.validation import WITHHELD, identifier_like_mask, string_in_set
 from models.cut_points import assign_desil
 from models.pmt import PMTModel
 from models.programs import eligible_column, eligible_programs, programs
@@ -84,9 +83,8 @@ def score_chunk(model: PMTModel, families: pd.DataFrame, members: pd.DataFrame) 
     out["error"] = _text(ranked["error"]).to_numpy()
 
     # Members whose family is not among the families rows, and members without a family id.
-    # (object-dtype Index lookups: Arrow-string Index.isin falls back to a slow Python loop)
-    known = pd.Index(fam_ids.dropna().to_numpy(dtype=object))
-    orphan = sizes[~pd.Index(sizes.index.to_numpy(dtype=object)).isin(known)]
+    # (pyarrow membership: pandas' isin on arrow strings loops in Python)
+    orphan = sizes[~string_in_set(pd.Series(sizes.index, dtype="string"), fam_ids.dropna())]
     extra = [pd.DataFrame({
         "source": "members", "family_id": pd.array(orphan.index, dtype="string"),
         "people": orphan.to_numpy(dtype=np.int32),
@@ -144,7 +142,7 @@ def rejected_rows(scored: pd.DataFrame) -> pd.DataFrame:
     r = scored.loc[bad, ["source", "family_id", "province_code", "people", "error"]].copy()
     # an id shaped like a NIK/family-card number is never written to disk in clear
     ids = r["family_id"].astype("string")
-    r["family_id"] = ids.mask(ids.str.fullmatch(IDENTIFIER_LIKE_PATTERN).fillna(False), WITHHELD)
+    r["family_id"] = ids.mask(identifier_like_mask(ids), WITHHELD)
     return r.rename(columns={"error": "errors"}).astype(
         {"source": "string", "family_id": "string", "province_code": "string", "people": np.int32,
          "errors": "string"}).reset_index(drop=True)
