@@ -8,6 +8,7 @@ wait instead of failing with 'database is locked'.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
@@ -36,7 +37,8 @@ def configure_tracking(tracking_uri: str | None = None, experiment: str | None =
     """Point MLflow (tracking and registry) at the configured store and select the experiment.
 
     Returns the tracking URI in use. For a SQLite store the experiment's artifacts go to a local
-    folder `mlartifacts/` beside the database file.
+    folder `mlartifacts/` beside the database file. Inside `mlflow run` (MLFLOW_RUN_ID set) the
+    experiment is left as `mlflow run` set it.
     """
     cfg = project_config()
     uri = tracking_uri or cfg.resolved_tracking_uri()
@@ -45,6 +47,10 @@ def configure_tracking(tracking_uri: str | None = None, experiment: str | None =
         prepare_sqlite(sqlite_path)
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
+    if os.environ.get("MLFLOW_RUN_ID") and experiment is None:
+        # inside `mlflow run`: the project run already exists in the experiment `mlflow run` chose
+        # (--experiment-name); switching experiments would make start_run refuse to resume it
+        return uri
     name = experiment or cfg.experiment
     if mlflow.get_experiment_by_name(name) is None:
         artifact_location = None
