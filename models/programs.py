@@ -167,6 +167,11 @@ def exclusion_rule(families: pd.DataFrame, members: pd.DataFrame) -> pd.Series:
                      name="exclusion_rule", dtype="string")
 
 
+def eligible_mask(desil: npt.ArrayLike, has_rule: npt.ArrayLike, max_desil: int) -> np.ndarray:
+    """THE eligibility rule of one program: desil <= max_desil and no exclusion rule (bool array)."""
+    return ~np.asarray(has_rule, dtype=bool) & (np.asarray(desil, dtype=np.float64) <= max_desil)
+
+
 def eligible_programs(desil: npt.ArrayLike, exclusion: pd.Series,
                       program_table: tuple[Program, ...] | None = None) -> pd.DataFrame:
     """Program eligibility per family: desil <= program.max_desil and no exclusion rule.
@@ -188,7 +193,7 @@ def eligible_programs(desil: npt.ArrayLike, exclusion: pd.Series,
     out = pd.DataFrame(index=exclusion.index)
     joined = np.full(len(d), "", dtype=object)
     for prog in table:
-        ok = free & (d_num <= prog.max_desil)
+        ok = eligible_mask(d_num, ~free, prog.max_desil)
         out[eligible_column(prog.name)] = ok
         sep = np.where(joined == "", "", ";")
         joined = np.where(ok, joined + sep + prog.name, joined)

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from config import Program
+from models.programs import eligible_mask
 from models.programs import program as program_by_name
 from models.programs import programs as program_table
 
@@ -126,8 +127,8 @@ def program_flows(prev: pd.DataFrame, curr: pd.DataFrame, program: str | Program
     rule_curr = both["exclusion_rule_current"].notna().to_numpy()
     d_prev = both["desil_previous"].fillna(N_DESIL + 1).to_numpy(dtype=np.int64)
     d_curr = both["desil_current"].fillna(N_DESIL + 1).to_numpy(dtype=np.int64)
-    elig_prev = in_prev & ~rule_prev & (d_prev <= prog.max_desil)
-    elig_curr = in_curr & ~rule_curr & (d_curr <= prog.max_desil)
+    elig_prev = in_prev & eligible_mask(d_prev, rule_prev, prog.max_desil)
+    elig_curr = in_curr & eligible_mask(d_curr, rule_curr, prog.max_desil)
     entering = ~elig_prev & elig_curr
     leaving = elig_prev & ~elig_curr
     reason_in = np.select([~in_prev, rule_prev], ["new_family", "exclusion_rule"], "desil_moved")
@@ -174,8 +175,8 @@ def flow_summary(prev: pd.DataFrame, curr: pd.DataFrame, programs: tuple[str | P
     both = p.merge(c, on="family_id", suffixes=("_prev", "_curr"))
     frames = []
     for prog in progs:
-        def eligible(df: pd.DataFrame, line: int = prog.max_desil) -> pd.Series:
-            return df["exclusion_rule"].isna() & (df["desil"] <= line)
+        def eligible(df: pd.DataFrame, line: int = prog.max_desil) -> np.ndarray:
+            return eligible_mask(df["desil"].to_numpy(dtype=np.float64), df["exclusion_rule"].notna(), line)
 
         flows = program_flows(p.rename(columns={"group": "province_code"}),
                               c.rename(columns={"group": "province_code"}), prog)
