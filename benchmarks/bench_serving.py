@@ -11,7 +11,8 @@ Goals (issue 5): p99 <= 50 ms for one family at 32 clients; Parquet >= 0.5x in-p
 
 By default it generates a population and trains a LightGBM PMT into a temporary SQLite store; pass
 --store and --data to reuse a registered model and its population folder. The clients run in this
-process (threads): on a small machine they compete with the server for the same cores.
+process (benchmarks/http_load.py, asyncio); on a small machine it still shares the cores with the server,
+so its CPU seconds are reported beside each row.
 
     python benchmarks/bench_serving.py [--families 10000] [--out bench_serving.json]
 """
@@ -24,7 +25,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -60,31 +60,19 @@ def start_server(uri: str, token_file: Path, work: Path) -> tuple[subprocess.Pop
     return proc, base
 
 
-def load(base: str, headers: dict, route: str, bodies: list[dict], clients: int, per_client: int) -> dict:
-    """`clients` threads each sending `per_client` requests; returns req/s, p50/p99 ms, status codes."""
-    latencies: list[float] = []
-    codes: list[int] = []
-    lock = threading.Lock()
-
-    def worker(k: int) -> None:
-        with httpx.Client(base_url=base, headers=headers, timeout=300) as c:
-            for i in range(per_client):
-                t0 = time.perf_counter()
-                status = c.post(route, json=bodies[(k * per_client + i) % len(bodies)]).status_code
-                with lock:
-                    latencies.append(time.perf_counter() - t0)
-                    codes.append(status)
-
-    threads = [threading.Thread(target=worker, args=(k,)) for k in range(clients)]
-    t0 = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - t0
-    lat = np.asarray(latencies) * 1000
-    return {"requests": len(lat), "req_per_s": len(lat) / elapsed, "p50_ms": float(np.percentile(lat, 50)),
-            "p99_ms": float(np.percentile(lat, 99)), "non_200": int(sum(c != 200 for c in codes))}
+def load(base: str, token: str, route: str, bodies: list[dict], clients: int, per_client: int,
+         work: Path) -> dict:
+    """`clients` keep-alive connections each sending `per_client` requests back to back, from a separate
+    process (benchmarks/http_load.py: asyncio, a few hundred microseconds of CPU per request, so the
+    server keeps the cores); returns req/s, p50/p99 ms, non-200 count and the client's CPU seconds."""
+    bodies_file = work / "bodies.json"
+    bodies_file.write_text(json.dumps(bodies), encoding="utf-8")
+    port = base.rsplit(":", 1)[1]
+    env = {**os.environ, "DESIL_BENCH_TOKEN": token}
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.http_load", "--port", port, "--path", route,
+                           "--bodies", str(bodies_file), "--clients", str(clients), "--requests", str(per_client)],
+                          cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def in_process_rate(fn, n_families: int, repeats: int) -> float:
@@ -102,10 +90,12 @@ def in_process_rate(fn, n_families: int, repeats: int) -> float:
 @click.option("--store", default=None, help="MLflow tracking URI holding desil-pmt@champion (with --data)")
 @click.option("--data", "data_dir", type=click.Path(exists=True, file_okay=False), default=None,
               help="population folder (families.parquet, members.parquet)")
-@click.option("--single-requests", type=int, default=200, show_default=True,
+@click.option("--single-requests", type=int, default=960, show_default=True,
               help="one-family requests per measurement (split over the clients)")
+@click.option("--singles-only", is_flag=True, help="only the one-family-per-request rows")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None, help="write results as JSON")
-def main(n_families: int, store: str | None, data_dir: str | None, single_requests: int, out_path: str | None) -> None:
+def main(n_families: int, store: str | None, data_dir: str | None, single_requests: int, singles_only: bool,
+         out_path: str | None) -> None:
     work = Path(tempfile.mkdtemp(prefix="bench_serving_"))
     if store is None or data_dir is None:
         from data.synth import write_population
@@ -140,20 +130,22 @@ def main(n_families: int, store: str | None, data_dir: str | None, single_reques
         nested_one = [to_nested(singles_f.iloc[[i]], singles_m[singles_m["family_id"] == singles_f["family_id"].iloc[i]])
                       for i in range(8)]
         local_one = in_process_rate(lambda: [rank_nested(model, n) for n in nested_one], len(nested_one), 3)
-        load(base, headers, "/rank_family", one_bodies, 4, 5)  # warm-up
+        load(base, token, "/rank_family", one_bodies, 32, 5, work)  # warm-up (every worker)
         for route in ("/rank_family", "/rank"):
             for clients in (1, 32):
                 with console.status(f"{route}: one family per request, {clients} client(s)"):
-                    res = load(base, headers, route, one_bodies, clients, max(1, single_requests // clients))
+                    res = load(base, token, route, one_bodies, clients, max(1, single_requests // clients), work)
                 rows.append({"case": f"{route} 1 family/request", "clients": clients, **res,
                              "families_per_s": res["req_per_s"], "in_process_families_per_s": local_one})
 
+        if singles_only:
+            return _report(rows, out_path)
         batch_f, batch_m = sample(1000, offset=1000)
         batch_body = [{"families": to_json_records(batch_f, batch_m)}]
         nested_batch = to_nested(batch_f, batch_m)
         local_batch = in_process_rate(lambda: rank_nested(model, nested_batch), 1000, 3)
         with console.status("/rank: 1,000-family JSON batches"):
-            res = load(base, headers, "/rank", batch_body, 1, 5)
+            res = load(base, token, "/rank", batch_body, 1, 5, work)
         rows.append({"case": "/rank 1,000-family JSON batch", "clients": 1, **res,
                      "families_per_s": res["req_per_s"] * 1000, "in_process_families_per_s": local_batch})
 
@@ -184,15 +176,19 @@ def main(n_families: int, store: str | None, data_dir: str | None, single_reques
                          "in_process_families_per_s": local_parquet})
     finally:
         stop_service(proc)
+    _report(rows, out_path)
 
+
+def _report(rows: list[dict], out_path: str | None) -> None:
     table = Table(title="desil scoring service vs in-process (same model)")
-    for col in ("case", "clients", "req/s", "p50 ms", "p99 ms", "non-200", "families/s", "in-process fam/s", "ratio"):
+    for col in ("case", "clients", "req/s", "p50 ms", "p99 ms", "non-200", "families/s", "in-process fam/s", "ratio", "client CPU s"):
         table.add_column(col, justify="left" if col == "case" else "right")
     for r in rows:
         r["ratio_to_in_process"] = r["families_per_s"] / r["in_process_families_per_s"]
         table.add_row(r["case"], str(r["clients"]), f"{r['req_per_s']:.1f}", f"{r['p50_ms']:.1f}",
                       f"{r['p99_ms']:.1f}", str(r["non_200"]), f"{r['families_per_s']:,.0f}",
-                      f"{r['in_process_families_per_s']:,.0f}", f"{r['ratio_to_in_process']:.2f}")
+                      f"{r['in_process_families_per_s']:,.0f}", f"{r['ratio_to_in_process']:.2f}",
+                      f"{r['client_cpu_s']:.1f}" if "client_cpu_s" in r else "-")
     Console().print(table)
     if out_path:
         Path(out_path).write_text(json.dumps({"cpu_count": os.cpu_count(), "rows": rows}, indent=2), encoding="utf-8")

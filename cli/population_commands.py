@@ -21,22 +21,25 @@ console = Console()
               help="registered PMT model: models:/NAME@ALIAS, models:/NAME/VERSION, @ALIAS, VERSION, runs:/...")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
               help="output folder (ranking.parquet, rejects.parquet, summary/, chunks/)")
-@click.option("--chunk-size", type=click.IntRange(min=1), default=100_000, show_default=True,
-              help="families per chunk (memory grows with it)")
+@click.option("--chunk-size", type=click.IntRange(min=1), default=None,
+              help="families per chunk (memory grows with it; default: config/population.yaml)")
+@click.option("--threads", type=click.IntRange(min=1, max=64), default=None,
+              help="chunks scored at once (default: config/population.yaml score_threads)")
 @click.option("--max-chunks", type=click.IntRange(min=0), default=None,
               help="score at most this many new chunks, then stop (run again to go on)")
 @click.option("--fresh", is_flag=True, help="discard finished chunks of an earlier run in --out")
 @click.option("--tracking-uri", default=None, help="MLflow tracking URI (default: env or embedded SQLite)")
 @click.option("--no-mlflow", is_flag=True, help="do not log the run to MLflow (the model is still loaded from it)")
 @click.option("--progress/--no-progress", default=True, show_default=True)
-def rank_population(families: str, members: str, model_ref: str, out_dir: str, chunk_size: int,
-                    max_chunks: int | None, fresh: bool, tracking_uri: str | None, no_mlflow: bool,
+def rank_population(families: str, members: str, model_ref: str, out_dir: str, chunk_size: int | None,
+                    threads: int | None, max_chunks: int | None, fresh: bool, tracking_uri: str | None, no_mlflow: bool,
                     progress: bool) -> None:
     """Rank a whole population into national deciles, restartably, in bounded memory."""
     from serving.population import rank_population as run
 
     result = run(families, members, model_ref, out_dir, chunk_size=chunk_size, progress=progress,
-                 tracking_uri=tracking_uri, log_to_mlflow=not no_mlflow, fresh=fresh, max_chunks=max_chunks)
+                 tracking_uri=tracking_uri, log_to_mlflow=not no_mlflow, fresh=fresh, max_chunks=max_chunks,
+                 threads=threads)
     if not result.complete:
         console.print(f"stopped after {result.chunks_scored} new chunk(s) ({result.chunks_reused} reused); "
                       "run the same command again to continue")

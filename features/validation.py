@@ -72,6 +72,14 @@ _IDENTIFIER_RE = re.compile(schema.IDENTIFIER_LIKE_PATTERN)
 _ASCII_IDENTIFIER_RE2 = r"^[\t\n\x0b\x0c\r\x1c-\x1f ]*[0-9]{15,}[\t\n\x0b\x0c\r\x1c-\x1f ]*$"
 if schema.IDENTIFIER_LIKE_PATTERN != r"^\s*\d{15,}\s*$":  # pragma: no cover - the RE2 twin must follow it
     raise RuntimeError("schema.IDENTIFIER_LIKE_PATTERN changed: update _ASCII_IDENTIFIER_RE2 to match it")
+# Contract patterns RE2 (pyarrow) cannot compile, as (must match, must not match) RE2 pairs with the same
+# meaning: FAMILY_ID_PATTERN's negative lookahead `(?!\d{15,}$)` only ever sees ASCII text (the positive
+# part admits [A-Za-z0-9_-] only), where Python's `\d` is [0-9].
+_RE2_TWINS: dict[str, tuple[str, str]] = {
+    r"^(?!\d{15,}$)[A-Za-z0-9_-]{4,64}$": (r"^[A-Za-z0-9_-]{4,64}$", r"^[0-9]{15,}$"),
+}
+if schema.FAMILY_ID_PATTERN not in _RE2_TWINS:  # pragma: no cover - the RE2 twin must follow it
+    raise RuntimeError("schema.FAMILY_ID_PATTERN changed: update _RE2_TWINS to match it")
 
 
 # Schema-derived values, computed once per table/field (the contract is constant within a process).
@@ -267,6 +275,30 @@ def identifier_like_mask(values: pd.Series) -> np.ndarray:
     return mask
 
 
+def pattern_fullmatch(values: pd.Series, pattern: str) -> np.ndarray:
+    """Boolean mask (len(values),): which string values `re.fullmatch(pattern, value)` accepts (nulls
+    False). Runs in pyarrow's RE2 (no Python loop, no GIL) when RE2 can express the pattern (directly or
+    through its `_RE2_TWINS` pair); otherwise in Python's `re`. Contract patterns are anchored (^...$)."""
+    arr = _arrow_strings(values.astype("string"))
+    if not len(arr):
+        return np.zeros(0, dtype=bool)
+
+    def re2(p: str) -> np.ndarray:
+        return np.asarray(pc.fill_null(pc.match_substring_regex(arr, p), False).to_numpy(zero_copy_only=False),
+                          dtype=bool)
+
+    anchored = pattern.startswith("^") and pattern.endswith("$") and not pattern.endswith("\\$")
+    if pattern in _RE2_TWINS:
+        must, must_not = _RE2_TWINS[pattern]
+        return re2(must) & ~re2(must_not)
+    if anchored:
+        try:
+            return re2(pattern)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass
+    return values.astype("string").str.fullmatch(pattern).to_numpy(dtype=bool, na_value=False)
+
+
 def string_in_set(values: pd.Series, allowed: pd.Series | pd.Index | list[str]) -> np.ndarray:
     """Vectorised membership of string `values` in `allowed` (False for null), via pyarrow."""
     return _in_set(values, allowed)
@@ -409,8 +441,9 @@ def _as_bools(raw: pd.Series, null: np.ndarray | None = None) -> tuple[np.ndarra
         return values, bad
     values = np.full(len(raw), np.nan)
     present = ~null
-    words = raw[present].astype(str).str.strip().str.lower().map(_BOOL_WORDS)
-    values[present] = words.to_numpy(dtype="float64", na_value=np.nan)
+    # text or mixed objects (JSON): one dict lookup per value, as str(value).strip().lower()
+    words = _BOOL_WORDS.get
+    values[present] = [words(str(v).strip().lower(), np.nan) for v in raw.to_numpy(dtype=object)[present]]
     return values, present & np.isnan(values)
 
 
@@ -552,7 +585,7 @@ def _check_field(raw: pd.Series, spec: FieldSpec, problems: _Problems,
             problems.rows(unknown, spec.name, raw, region_allowed, "is not a known BPS code", "region")
             text = text.mask(unknown)
     elif spec.pattern:
-        matches = text.str.fullmatch(spec.pattern).to_numpy(dtype=bool, na_value=False)
+        matches = pattern_fullmatch(text, spec.pattern)
         mismatch = present & ~matches
         problems.rows(mismatch, spec.name, raw, allowed, "does not match the required pattern", "pattern")
         text = text.mask(mismatch)

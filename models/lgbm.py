@@ -20,6 +20,23 @@ import pandas as pd
 from config.pmt import LGBMConfig
 from features.build import CATEGORICAL_COLUMNS, REGION_COLUMNS
 
+# (categories Index, training category list) pairs already compared: the feature builder hands out the
+# same fixed-category dtypes on every call, so the element-wise comparison runs once per pair. The
+# objects themselves are kept (not only their ids) so that an id can never be reused for another object.
+_SAME_CATEGORIES: dict[tuple[int, int], tuple[object, object, bool]] = {}
+
+
+def _same_categories(categories: pd.Index, expected: list) -> bool:
+    key = (id(categories), id(expected))
+    hit = _SAME_CATEGORIES.get(key)
+    if hit is not None and hit[0] is categories and hit[1] is expected:
+        return hit[2]
+    same = list(categories) == list(expected)
+    if len(_SAME_CATEGORIES) > 256:
+        _SAME_CATEGORIES.clear()
+    _SAME_CATEGORIES[key] = (categories, expected, same)
+    return same
+
 
 def booster_matrix(
     X: pd.DataFrame, columns: list[str], pandas_categorical: list[list] | None
@@ -47,7 +64,7 @@ def booster_matrix(
             if n_cat >= len(expected):
                 return None
             values = X[col]
-            if list(dtype.categories) != list(expected[n_cat]):
+            if not _same_categories(dtype.categories, expected[n_cat]):
                 values = values.cat.set_categories(expected[n_cat])
             n_cat += 1
             codes = values.cat.codes.to_numpy()

@@ -27,7 +27,9 @@ from __future__ import annotations
 
 import os
 import time
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -48,6 +50,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from config.population import population_config
 from data.fingerprint import dataset_fingerprint, parquet_rows
 from features.regions import provinces
 from models.cut_points import N_DESIL, assign_desil, people_share_by_desil, weighted_cut_points
@@ -57,7 +60,6 @@ from serving.population_scoring import finish_ranking, rejected_rows, score_chun
 from serving.population_stream import iter_population_chunks
 from serving.population_summary import RankingSummary, desil_by_province_plot
 
-DEFAULT_CHUNK_SIZE = 100_000
 RANKING_FILE = "ranking.parquet"
 REJECTS_FILE = "rejects.parquet"
 REJECT_SCHEMA = pa.schema([("source", pa.string()), ("family_id", pa.string()), ("province_code", pa.string()),
@@ -114,33 +116,59 @@ def _chunk_meta(chunk: Any) -> dict[str, Any]:
 
 
 def score_population(families: Path, members: Path, loaded: LoadedModel, store: ChunkStore, chunk_size: int,
-                     progress: bool = True, max_chunks: int | None = None) -> tuple[int, int, int, bool]:
+                     progress: bool = True, max_chunks: int | None = None,
+                     threads: int = 1) -> tuple[int, int, int, bool]:
     """Step 1: score every chunk not yet finished in `store`. Returns (chunks seen, reused, scored,
-    complete)."""
+    complete).
+
+    threads: chunks scored at once (one thread each). LightGBM releases the GIL while it predicts, so
+    with 2 threads one chunk is in the model while the next is validated and featurised. Chunks are
+    read and their part files written on this thread, in chunk order, so a kill loses at most the
+    chunks in flight (they are scored again on restart). Memory: up to `threads` + 1 chunks at once.
+    """
     total_rows = parquet_rows(families)
-    seen = reused = scored = 0
+    seen = reused = scored = submitted = 0
     t0 = time.perf_counter()
     done_rows = 0
-    with _progress(progress) as bar:
+    in_flight: deque[tuple[Any, dict[str, Any], Future[pd.DataFrame]]] = deque()
+    with _progress(progress) as bar, ThreadPoolExecutor(max_workers=max(1, threads),
+                                                        thread_name_prefix="score-chunk") as pool:
         task = bar.add_task("scoring families", total=total_rows, rate="")
+
+        def finish_oldest() -> None:
+            nonlocal scored, done_rows
+            chunk, meta, future = in_flight.popleft()
+            try:
+                rows = future.result()
+            except Exception as exc:
+                for _, _, other in in_flight:
+                    other.cancel()
+                raise RuntimeError(f"chunk {chunk.index} (families {chunk.first_id!r}..{chunk.last_id!r}) "
+                                   f"failed: {exc}") from exc
+            store.write(chunk.index, meta, scored_table(rows))
+            scored += 1
+            done_rows += chunk.family_rows
+            rate = done_rows / max(time.perf_counter() - t0, 1e-9)
+            bar.update(task, advance=chunk.family_rows, rate=f"{rate:,.0f} families/s scored")
+
         for chunk in iter_population_chunks(families, members, chunk_size):
             seen += 1
             meta = _chunk_meta(chunk)
             if store.finished(chunk.index, meta):
                 reused += 1
-            else:
-                if max_chunks is not None and scored >= max_chunks:
-                    return seen, reused, scored, False
-                try:
-                    rows = score_chunk(loaded.model, chunk.families.to_pandas(), chunk.members.to_pandas())
-                except Exception as exc:
-                    raise RuntimeError(f"chunk {chunk.index} (families {chunk.first_id!r}..{chunk.last_id!r}) "
-                                       f"failed: {exc}") from exc
-                store.write(chunk.index, meta, scored_table(rows))
-                scored += 1
-                done_rows += chunk.family_rows
-            rate = done_rows / max(time.perf_counter() - t0, 1e-9)
-            bar.update(task, advance=chunk.family_rows, rate=f"{rate:,.0f} families/s scored")
+                bar.update(task, advance=chunk.family_rows)
+                continue
+            if max_chunks is not None and submitted >= max_chunks:
+                while in_flight:
+                    finish_oldest()
+                return seen, reused, scored, False
+            future = pool.submit(score_chunk, loaded.model, chunk.families.to_pandas(), chunk.members.to_pandas())
+            in_flight.append((chunk, meta, future))
+            submitted += 1
+            while len(in_flight) >= max(1, threads):
+                finish_oldest()
+        while in_flight:
+            finish_oldest()
     return seen, reused, scored, True
 
 
@@ -233,13 +261,17 @@ def _reconcile(counts: dict[str, int], input_families: int, input_members: int, 
 
 
 def rank_population(families: str | Path, members: str | Path, model: str | LoadedModel, out_dir: str | Path,
-                    chunk_size: int = DEFAULT_CHUNK_SIZE, progress: bool = True, tracking_uri: str | None = None,
+                    chunk_size: int | None = None, progress: bool = True, tracking_uri: str | None = None,
                     log_to_mlflow: bool = True, fresh: bool = False,
-                    max_chunks: int | None = None) -> PopulationRunResult:
+                    max_chunks: int | None = None, threads: int | None = None) -> PopulationRunResult:
     """Run the national ranking (module docstring). `model`: a registry reference
     (models:/desil-pmt@champion, ...) or an already loaded model. `max_chunks`: score at most this many
     new chunks, then stop with complete=False (a time-boxed run; run again to go on). `fresh`: discard
-    finished chunks of an earlier run in `out_dir`."""
+    finished chunks of an earlier run in `out_dir`. `chunk_size` / `threads`: None = config/population.yaml
+    (chunk_size, score_threads); neither changes any output value."""
+    cfg = population_config()
+    chunk_size = cfg.chunk_size if chunk_size is None else int(chunk_size)
+    threads = cfg.score_threads if threads is None else int(threads)
     t_start = time.perf_counter()
     families, members, out = Path(families), Path(members), Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -254,7 +286,7 @@ def rank_population(families: str | Path, members: str | Path, model: str | Load
 
     t0 = time.perf_counter()
     seen, reused, scored, complete = score_population(families, members, loaded, store, chunk_size, progress,
-                                                      max_chunks)
+                                                      max_chunks, threads)
     seconds["score"] = time.perf_counter() - t0
     result = PopulationRunResult(out_dir=out, complete=complete, chunks_total=seen if complete else 0,
                                  chunks_reused=reused, chunks_scored=scored, fingerprint=fingerprint,

@@ -480,3 +480,31 @@ def test_photos_and_survey_tables():
     survey = pd.DataFrame({"family_id": ["F00001", "F00001"], "log_pcexp": [13.2, 30.0], "survey_weight": [10.0, 5.0]})
     problems = validate_table(survey, "survey")
     assert sorted(problems["check"]) == ["duplicate", "duplicate", "range"]
+
+
+def test_pattern_fullmatch_equals_python_re_for_contract_patterns():
+    """The vectorised (RE2) pattern check accepts exactly what Python's re.fullmatch accepts, including
+    the family-id pattern's NIK-shaped exclusion that RE2 cannot spell as a lookahead."""
+    import random
+    import re
+    import string
+
+    from features import schema
+    from features.validation import pattern_fullmatch
+
+    rng = random.Random(7)
+    alphabet = string.ascii_letters + string.digits + "_-\n \t.é٣"
+    values: list[str | None] = []
+    for _ in range(5000):
+        n = rng.choice([0, 1, 3, 4, 5, 14, 15, 16, 20, 64, 65])
+        pool = string.digits if rng.random() < 0.3 else alphabet
+        values.append("".join(rng.choice(pool) for _ in range(n)))
+    values += ["123456789012345", "12345678901234", "abcd\n", "٣" * 16, "front", "floor\n", None]
+    text = pd.Series(values, dtype="string")
+    patterns = {spec.pattern for table in ("families", "members", "photos", "survey")
+                for spec in schema.field_map(table).values() if spec.pattern}
+    assert schema.FAMILY_ID_PATTERN in patterns
+    for pattern in patterns:
+        expected = [v is not None and re.fullmatch(pattern, v) is not None for v in values]
+        assert pattern_fullmatch(text, pattern).tolist() == expected, pattern
+    assert sum(v is not None and re.fullmatch(schema.FAMILY_ID_PATTERN, v) is not None for v in values) > 100
