@@ -45,18 +45,25 @@ def photo_columns(frame: pd.DataFrame) -> list[str]:
     return [c for c in frame.columns if c.startswith("photo_")]
 
 
+def photo_frame(model: PMTModel, nested: pd.DataFrame, photo_model_version: str | None) -> pd.DataFrame | None:
+    """The photo_* columns of a nested frame (index family_id), or None when it carries no photo value.
+    Raises PhotoModelMismatch when the model was trained without photo features or on another house-cnn
+    version than `photo_model_version`. One check for ranking and explaining."""
+    cols = photo_columns(nested)
+    if not cols or not nested[cols].notna().to_numpy().any():
+        return None
+    expected = model.photo_model_version
+    if expected is None:
+        raise PhotoModelMismatch("this PMT model was trained without photo features; drop the photo_* columns")
+    if photo_model_version is None or str(photo_model_version) != str(expected):
+        raise PhotoModelMismatch(
+            f"photo features come from house-cnn version {photo_model_version!r}, but this PMT model "
+            f"was trained on house-cnn version {expected!r}; re-run the photos through that version")
+    return nested[["family_id", *cols]].set_index("family_id")
+
+
 def rank_nested(model: PMTModel, nested: pd.DataFrame, photo_model_version: str | None = None) -> pd.DataFrame:
     """rank_families on a nested frame; refuses photo features from a mismatched house-cnn version."""
-    cols = photo_columns(nested)
-    photo = None
-    if cols and nested[cols].notna().to_numpy().any():
-        expected = model.photo_model_version
-        if expected is None:
-            raise PhotoModelMismatch("this PMT model was trained without photo features; drop the photo_* columns")
-        if photo_model_version is None or str(photo_model_version) != str(expected):
-            raise PhotoModelMismatch(
-                f"photo features come from house-cnn version {photo_model_version!r}, but this PMT model "
-                f"was trained on house-cnn version {expected!r}; re-run the photos through that version")
-        photo = nested[["family_id", *cols]].set_index("family_id")
-    families, members = split_nested(nested.drop(columns=cols))
+    photo = photo_frame(model, nested, photo_model_version)
+    families, members = split_nested(nested.drop(columns=photo_columns(nested)))
     return rank_families(model, families, members, photo)

@@ -18,7 +18,7 @@ import pandas as pd
 from features.nested_input import MEMBERS_COLUMN, split_nested
 from features.schema import table_fields
 from features.validation import validate_population
-from models.pmt_pyfunc import photo_columns, rank_nested
+from models.pmt_pyfunc import photo_columns, photo_frame, rank_nested
 from models.ranking import problems_by_family
 
 PROGRAMS_COLUMN = "programs"
@@ -139,19 +139,28 @@ def _uniform_groups(families: list[dict[str, Any]], positions: list[int]) -> lis
     return [members for _, _, members in groups]
 
 
-def explain_records(model: Any, families: list[dict[str, Any]], top_k: int) -> list[dict[str, Any]]:
+def explain_records(model: Any, families: list[dict[str, Any]], top_k: int,
+                    photo_model_version: str | None = None) -> list[dict[str, Any]]:
     """PMTModel.explain for request families (validated first); one record per family in request order:
     {family_id, predicted_log_pcexp, desil, baseline, contributions: [{variable, value, contribution,
-    text}]} or {family_id, error}."""
+    text}]} or {family_id, error}. photo_* fields are used as in `rank_records` (same version check), so
+    an explanation adds up to the prediction `rank` gives for the same family."""
     out, usable = _split_structural(families)
     for group in _uniform_groups(families, usable):
         nested = nested_frame([families[i] for i in group])
+        try:
+            photos = photo_frame(model, nested, photo_model_version)
+        except ValueError as err:  # PhotoModelMismatch: the whole group
+            for i in group:
+                out[i] = error_record(families[i], str(err))
+            continue
         fam_frame, mem_frame = split_nested(nested.drop(columns=photo_columns(nested)))
         checked = validate_population(fam_frame, mem_frame)
         errors = problems_by_family(checked.problems)
         explained: dict[str, dict[str, Any]] = {}
         if len(checked.valid_families):
-            for item in model.explain(checked.valid_families, checked.valid_members, top_k=top_k):
+            for item in model.explain(checked.valid_families, checked.valid_members, top_k=top_k,
+                                      photo_features=photos):
                 explained[str(item["family_id"])] = _plain(item)
         for i in group:
             fid = str(families[i]["family_id"])

@@ -13,7 +13,7 @@ Routes (POST, JSON unless said; `Authorization: Bearer <token>` on all of them):
 - /rank_file       multipart: families=<Parquet> [members=<Parquet>] [photo_model_version]
                    -> Parquet file of results
 - /classify_house  multipart: photos=<JPEG/PNG> (repeat the field) -> {"model", "results": [per photo]}
-- /explain         {"families": [...], "top_k": 5} -> {"model", "results": [per family]}
+- /explain         {"families": [...], "top_k": 5, "photo_model_version": null} -> {"model", "results": [...]}
 - /model_info      {} -> versions, aliases, cut points, training-data fingerprints
 Public: /livez, /healthz, /readyz, /metrics (and the API docs when auth.docs_public).
 
@@ -213,9 +213,11 @@ class DesilService:
 
     # -- explanations and model facts -----------------------------------------------------------
     @bentoml.api
-    def explain(self, families: list[Any], top_k: int | None = None) -> dict[str, Any]:
+    def explain(self, families: list[Any], top_k: int | None = None,
+                photo_model_version: str | None = None) -> dict[str, Any]:
         """The top contributions to each family's predicted log per-capita expenditure, in words
-        (e.g. 'owns a car: +0.21 log expenditure'), for appeals."""
+        (e.g. 'owns a car: +0.21 log expenditure'), for appeals. photo_* fields and photo_model_version
+        as in `rank`, so the contributions add up to the prediction `rank` gives."""
         t0 = time.perf_counter()
         k = top_k or CFG.service.explain_top_k
         try:
@@ -224,7 +226,7 @@ class DesilService:
                 raise RequestRejected(422, f"top_k={k} is not allowed; allowed: 1 to 50")
         except RequestRejected as err:
             return rejected(err)
-        results = explain_records(self.pmt, families, k)
+        results = explain_records(self.pmt, families, k, photo_model_version)
         logger.info("explain request_id=%s families=%d ms=%.1f", request_id(), len(results),
                     1000 * (time.perf_counter() - t0))
         return {"model": self.model_block["pmt"], "results": results}
