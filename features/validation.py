@@ -279,7 +279,8 @@ def pattern_fullmatch(values: pd.Series, pattern: str) -> np.ndarray:
     """Boolean mask (len(values),): which string values `re.fullmatch(pattern, value)` accepts (nulls
     False). Runs in pyarrow's RE2 (no Python loop, no GIL) when RE2 can express the pattern (directly or
     through its `_RE2_TWINS` pair); otherwise in Python's `re`. Contract patterns are anchored (^...$)."""
-    arr = _arrow_strings(values.astype("string"))
+    text = values.astype("string")
+    arr = _arrow_strings(text)
     if not len(arr):
         return np.zeros(0, dtype=bool)
 
@@ -287,16 +288,15 @@ def pattern_fullmatch(values: pd.Series, pattern: str) -> np.ndarray:
         return np.asarray(pc.fill_null(pc.match_substring_regex(arr, p), False).to_numpy(zero_copy_only=False),
                           dtype=bool)
 
-    anchored = pattern.startswith("^") and pattern.endswith("$") and not pattern.endswith("\\$")
     if pattern in _RE2_TWINS:
         must, must_not = _RE2_TWINS[pattern]
         return re2(must) & ~re2(must_not)
-    if anchored:
+    if pattern.startswith("^") and pattern.endswith("$") and not pattern.endswith("\\$"):
         try:
             return re2(pattern)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             pass
-    return values.astype("string").str.fullmatch(pattern).to_numpy(dtype=bool, na_value=False)
+    return text.str.fullmatch(pattern).to_numpy(dtype=bool, na_value=False)
 
 
 def string_in_set(values: pd.Series, allowed: pd.Series | pd.Index | list[str]) -> np.ndarray:
@@ -441,9 +441,8 @@ def _as_bools(raw: pd.Series, null: np.ndarray | None = None) -> tuple[np.ndarra
         return values, bad
     values = np.full(len(raw), np.nan)
     present = ~null
-    # text or mixed objects (JSON): one dict lookup per value, as str(value).strip().lower()
-    words = _BOOL_WORDS.get
-    values[present] = [words(str(v).strip().lower(), np.nan) for v in raw.to_numpy(dtype=object)[present]]
+    words = raw[present].astype(str).str.strip().str.lower().map(_BOOL_WORDS)
+    values[present] = words.to_numpy(dtype="float64", na_value=np.nan)
     return values, present & np.isnan(values)
 
 

@@ -126,12 +126,13 @@ def score_population(families: Path, members: Path, loaded: LoadedModel, store: 
     read and their part files written on this thread, in chunk order, so a kill loses at most the
     chunks in flight (they are scored again on restart). Memory: up to `threads` + 1 chunks at once.
     """
+    threads = max(1, threads)
     total_rows = parquet_rows(families)
     seen = reused = scored = submitted = 0
     t0 = time.perf_counter()
     done_rows = 0
     in_flight: deque[tuple[Any, dict[str, Any], Future[pd.DataFrame]]] = deque()
-    with _progress(progress) as bar, ThreadPoolExecutor(max_workers=max(1, threads),
+    with _progress(progress) as bar, ThreadPoolExecutor(max_workers=threads,
                                                         thread_name_prefix="score-chunk") as pool:
         task = bar.add_task("scoring families", total=total_rows, rate="")
 
@@ -165,7 +166,7 @@ def score_population(families: Path, members: Path, loaded: LoadedModel, store: 
             future = pool.submit(score_chunk, loaded.model, chunk.families.to_pandas(), chunk.members.to_pandas())
             in_flight.append((chunk, meta, future))
             submitted += 1
-            while len(in_flight) >= max(1, threads):
+            while len(in_flight) >= threads:
                 finish_oldest()
         while in_flight:
             finish_oldest()
