@@ -53,6 +53,11 @@ ERROR = "error"
 WARNING = "warning"
 WITHHELD = "<withheld>"
 _MAX_VALUE_CHARS = 60
+# Up to this many values, string checks (patterns, set membership) run as a Python loop over the values:
+# for a few values that costs microseconds, where pyarrow's per-call set-up (RE2 compiles the pattern on
+# every call, ~50 us) dominates a one-family request. Larger inputs go through pyarrow. Same results
+# either way (tests compare the two on every contract pattern).
+SMALL_STRING_INPUT = 256
 _ARROW_STRING = pd.StringDtype("pyarrow")
 
 # Text values accepted for a bool field (after strip + lower-case); numbers 0/1 are accepted too.
@@ -110,10 +115,16 @@ def _storage_dtypes(table: str) -> dict[str, object]:
     return {spec.name: _storage_dtype(spec) for spec in schema.table_fields(table)}
 
 
+# id(arrow value set) -> (the array, the same codes as a Python set), for `_in_set`'s small-input path.
+_REGION_SETS: dict[int, tuple[pa.Array, frozenset[str]]] = {}
+
+
 @cache
 def _region_value_set(name: str) -> pa.Array:
     """The allowed codes of a region field as the arrow value set `_in_set` searches."""
-    return _arrow_strings(pd.Series(sorted(_REGION_CODES[name]()), dtype="string").dropna())
+    arr = _arrow_strings(pd.Series(sorted(_REGION_CODES[name]()), dtype="string").dropna())
+    _REGION_SETS[id(arr)] = (arr, frozenset(v for v in arr.to_pylist() if v is not None))
+    return arr
 
 
 # --------------------------------------------------------------------------------------------
@@ -251,6 +262,8 @@ def _identifier_like(value: object) -> bool:
 def _identifier_like_values(values: pd.Series) -> list[str]:
     """The values of a string Series (no nulls) that `_identifier_like` accepts, in order. Vectorised
     for ASCII values (pyarrow RE2 with the same character classes); other values go through Python."""
+    if len(values) <= SMALL_STRING_INPUT:
+        return [v for v in values.tolist() if _identifier_like(v)]
     arr = _arrow_strings(values)
     if not len(arr):
         return []
@@ -279,10 +292,12 @@ def pattern_fullmatch(values: pd.Series, pattern: str) -> np.ndarray:
     """Boolean mask (len(values),): which string values `re.fullmatch(pattern, value)` accepts (nulls
     False). Runs in pyarrow's RE2 (no Python loop, no GIL) when RE2 can express the pattern (directly or
     through its `_RE2_TWINS` pair); otherwise in Python's `re`. Contract patterns are anchored (^...$)."""
-    text = values.astype("string")
+    text = values if values.dtype == "string" else values.astype("string")
+    if len(text) <= SMALL_STRING_INPUT:
+        compiled = _compiled(pattern)
+        return np.fromiter((v is not None and compiled.fullmatch(v) is not None
+                            for v in text.to_numpy(dtype=object, na_value=None)), dtype=bool, count=len(text))
     arr = _arrow_strings(text)
-    if not len(arr):
-        return np.zeros(0, dtype=bool)
 
     def re2(p: str) -> np.ndarray:
         return np.asarray(pc.fill_null(pc.match_substring_regex(arr, p), False).to_numpy(zero_copy_only=False),
@@ -297,6 +312,11 @@ def pattern_fullmatch(values: pd.Series, pattern: str) -> np.ndarray:
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             pass
     return text.str.fullmatch(pattern).to_numpy(dtype=bool, na_value=False)
+
+
+@lru_cache(maxsize=64)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
 
 
 def string_in_set(values: pd.Series, allowed: pd.Series | pd.Index | list[str]) -> np.ndarray:
@@ -392,12 +412,28 @@ def _in_set(values: pd.Series, allowed: pd.Series | pd.Index | list[str] | pa.Ar
     """Vectorised membership of string `values` in `allowed` (False for null); pyarrow compute, since
     pandas' isin on arrow strings loops in Python when given a Series. `allowed` may be a prepared
     large_string arrow array without nulls (`_region_value_set`)."""
+    if len(values) <= SMALL_STRING_INPUT:
+        wanted = values.to_numpy(dtype=object, na_value=None) if isinstance(values, pd.Series) else values
+        present = _python_set(allowed)
+        return np.fromiter((v is not None and v in present for v in wanted), dtype=bool, count=len(wanted))
     if isinstance(allowed, pa.Array):
         haystack = allowed
     else:
         haystack = _arrow_strings(pd.Series(allowed, dtype="string").dropna())
     found = pc.is_in(_arrow_strings(values), value_set=haystack)
     return np.asarray(pc.fill_null(found, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _python_set(allowed: pd.Series | pd.Index | list[str] | pa.Array) -> frozenset[str] | set[str]:
+    """The non-null values of `allowed` as Python strings (a prepared region value set is cached)."""
+    if isinstance(allowed, pa.Array):
+        cached = _REGION_SETS.get(id(allowed))
+        if cached is not None and cached[0] is allowed:
+            return cached[1]
+        return {v for v in allowed.to_pylist() if v is not None}
+    if isinstance(allowed, list):
+        return {str(v) for v in allowed if v is not None and not (isinstance(v, float) and np.isnan(v))}
+    return {str(v) for v in pd.Series(allowed, dtype="string").dropna().tolist()}
 
 
 def _arrow_strings(values: pd.Series) -> pa.Array:
@@ -421,7 +457,7 @@ def _as_numbers(raw: pd.Series, null: np.ndarray | None = None) -> tuple[np.ndar
     if pd.api.types.is_bool_dtype(raw.dtype):
         return np.full(len(raw), np.nan), ~null
     if pd.api.types.is_numeric_dtype(raw.dtype):
-        return raw.to_numpy(dtype="float64", na_value=np.nan), np.zeros(len(raw), dtype=bool)
+        return _float_copy(raw), np.zeros(len(raw), dtype=bool)
     values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype="float64", na_value=np.nan, copy=True)
     bools = _python_bools(raw)
     values[bools] = np.nan
@@ -433,17 +469,29 @@ def _as_bools(raw: pd.Series, null: np.ndarray | None = None) -> tuple[np.ndarra
     if null is None:
         null = _null_mask(raw)
     if pd.api.types.is_bool_dtype(raw.dtype):
-        return raw.to_numpy(dtype="float64", na_value=np.nan), np.zeros(len(raw), dtype=bool)
+        return _float_copy(raw), np.zeros(len(raw), dtype=bool)
     if pd.api.types.is_numeric_dtype(raw.dtype):
-        values = raw.to_numpy(dtype="float64", na_value=np.nan, copy=True)
-        bad = ~null & ~np.isin(values, (0.0, 1.0))
+        values = _float_copy(raw)
+        bad = ~null & (values != 0.0) & (values != 1.0)
         values[bad] = np.nan
         return values, bad
-    values = np.full(len(raw), np.nan)
     present = ~null
+    if pd.api.types.infer_dtype(raw, skipna=True) == "boolean":  # only true/false/null (as JSON sends)
+        values = np.full(len(raw), np.nan)
+        values[present] = raw.to_numpy()[present].astype(np.float64)
+        return values, np.zeros(len(raw), dtype=bool)
+    values = np.full(len(raw), np.nan)
     words = raw[present].astype(str).str.strip().str.lower().map(_BOOL_WORDS)
     values[present] = words.to_numpy(dtype="float64", na_value=np.nan)
     return values, present & np.isnan(values)
+
+
+def _float_copy(raw: pd.Series) -> np.ndarray:
+    """A numeric or bool column as a new float64 array, null -> nan. numpy-backed columns go straight
+    through numpy (pandas' na_value path costs ~40 us per call, which dominates small batches)."""
+    if isinstance(raw.dtype, np.dtype):  # int/float/bool numpy storage: no null but nan
+        return np.array(raw.to_numpy(), dtype=np.float64)
+    return raw.to_numpy(dtype="float64", na_value=np.nan, copy=True)
 
 
 def _as_strings(raw: pd.Series) -> pd.Series:
@@ -581,14 +629,16 @@ def _check_field(raw: pd.Series, spec: FieldSpec, problems: _Problems,
         if codes is not None:
             region_allowed = f"{allowed}: {spec.source}" if spec.source else allowed
             unknown = present & ~_in_set(text, _region_value_set(spec.name))
-            problems.rows(unknown, spec.name, raw, region_allowed, "is not a known BPS code", "region")
-            text = text.mask(unknown)
+            if unknown.any():
+                problems.rows(unknown, spec.name, raw, region_allowed, "is not a known BPS code", "region")
+                text = text.mask(unknown)
     elif spec.pattern:
         matches = pattern_fullmatch(text, spec.pattern)
         mismatch = present & ~matches
-        problems.rows(mismatch, spec.name, raw, allowed, "does not match the required pattern", "pattern")
-        text = text.mask(mismatch)
-    return text.astype("string").array, None
+        if mismatch.any():
+            problems.rows(mismatch, spec.name, raw, allowed, "does not match the required pattern", "pattern")
+            text = text.mask(mismatch)
+    return (text if text.dtype == "string" else text.astype("string")).array, None
 
 
 def _check_rules(checked: _Checked, table: str) -> None:
@@ -603,22 +653,25 @@ def _check_rules(checked: _Checked, table: str) -> None:
         dependent_ok = ~np.isnan(dependent)  # present and valid by itself
         must_be_null = np.isin(when, np.asarray(rule.null_when))
         required = np.isin(when, np.asarray(rule.required_values()))
-        when_column = checked.parsed[rule.when]
         missing = required & field_null
         if missing.any():
+            when_column = checked.parsed[rule.when]
             reasons = [f"is missing although {rule.when} is {_value_text(w)}" for w in when_column[missing]]
             problems.rows(missing, rule.field, None, rule.text(), reasons, "conditional")
         present = must_be_null & dependent_ok
         if present.any():
+            when_column = checked.parsed[rule.when]
             reasons = [f"must be null because {rule.when} is {_value_text(w)}" for w in when_column[present]]
             problems.rows(present, rule.field, checked.parsed[rule.field], rule.text(), reasons, "conditional")
     if table == "families" and {"province_code", "regency_code"} <= set(checked.parsed.columns):
-        prov = checked.parsed["province_code"].astype("string")
-        reg = checked.parsed["regency_code"].astype("string")
-        both = (prov.notna() & reg.notna()).to_numpy(dtype=bool)
-        mismatch = both & (reg.str.slice(0, 2) != prov).to_numpy(dtype=bool, na_value=False)
+        prov = _arrow_strings(checked.parsed["province_code"])
+        reg = _arrow_strings(checked.parsed["regency_code"])
+        # regency codes start with their province's code; null on either side is no mismatch
+        differs = pc.not_equal(pc.utf8_slice_codeunits(reg, 0, 2), prov)
+        mismatch = np.asarray(pc.fill_null(differs, False).to_numpy(zero_copy_only=False), dtype=bool)
         if mismatch.any():
-            allowed = [f"a regency code of province {p} (starting with {p})" for p in prov[mismatch]]
+            allowed = [f"a regency code of province {p} (starting with {p})"
+                       for p in np.asarray(prov.to_pylist(), dtype=object)[mismatch]]
             problems.rows(mismatch, "regency_code", checked.parsed["regency_code"], allowed,
                           "is not in the family's province", "region")
 

@@ -11,6 +11,8 @@ function serves the generator's true desil, the model's predicted desil and ever
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
@@ -18,15 +20,24 @@ import pandas as pd
 from features.regions import provinces
 
 
-def log_poverty_line(province_code: pd.Series | npt.ArrayLike) -> np.ndarray:
-    """log of the March 2024 provincial poverty line (Rp/capita/month) for each province code."""
-    codes = pd.Series(np.asarray(province_code, dtype=object)).astype("string")
+@lru_cache(maxsize=1)
+def _log_lines() -> tuple[pd.Index, np.ndarray]:
+    """(province codes as a string Index, log poverty line of each), read once from the reference."""
     lines = provinces()["poverty_line_mar2024_rp"].astype(np.float64)
-    mapped = codes.map(np.log(lines))
-    if mapped.isna().any():
-        bad = sorted(set(codes[mapped.isna()].astype(str)))[:5]
+    return pd.Index(lines.index.astype(str)), np.log(lines.to_numpy())
+
+
+def log_poverty_line(province_code: pd.Series | npt.ArrayLike) -> np.ndarray:
+    """log of the March 2024 provincial poverty line (Rp/capita/month) for each province code, shape (n,).
+    Raises ValueError naming up to 5 unknown codes."""
+    codes = pd.Series(np.asarray(province_code, dtype=object)).astype("string")
+    index, log_lines = _log_lines()
+    position = index.get_indexer(codes.to_numpy(dtype=object, na_value=None))
+    unknown = position < 0
+    if unknown.any():
+        bad = sorted(set(codes[unknown].astype(str)))[:5]
         raise ValueError(f"unknown province_code(s) {bad}; allowed: the 38 BPS province codes")
-    return mapped.to_numpy(dtype=np.float64)
+    return log_lines[position]
 
 
 def welfare_from_log_pcexp(log_pcexp: npt.ArrayLike, province_code: pd.Series | npt.ArrayLike) -> np.ndarray:

@@ -51,12 +51,19 @@ def rank_families(model: PMTModel, families: pd.DataFrame, members: pd.DataFrame
     valid_f, valid_m = result.valid_families, result.valid_members
     out = pd.DataFrame({"family_id": ids.reset_index(drop=True)})
     if len(valid_f):
-        scored = model.score(valid_f, valid_m, photo_features).set_index("family_id")
-        rule = exclusion_rule(valid_f, valid_m).reindex(scored.index)
+        # score, exclusion_rule and eligible_programs all keep valid_f's row order (their contracts), so
+        # their columns are put side by side and looked up once by id (a left join of the input ids).
+        scored = model.score(valid_f, valid_m, photo_features)
+        rule = exclusion_rule(valid_f, valid_m)
+        if not np.array_equal(rule.index.to_numpy(dtype=object), scored["family_id"].to_numpy(dtype=object)):
+            raise RuntimeError("score and exclusion_rule returned families in different orders")
         eligibility = eligible_programs(scored["desil"].to_numpy(), rule)
-        eligibility.index = scored.index
-        scored = scored.join(rule.rename("exclusion_rule")).join(eligibility)
-        out = out.join(scored, on="family_id")
+        scored = pd.concat([scored.drop(columns="family_id"), rule.rename("exclusion_rule").reset_index(drop=True),
+                            eligibility.reset_index(drop=True)], axis=1)
+        scored.index = rule.index
+        looked_up = scored.reindex(out["family_id"])
+        looked_up.index = out.index
+        out = pd.concat([out, looked_up], axis=1)
     else:
         for col in SCORE_COLUMNS:
             out[col] = np.nan

@@ -62,13 +62,15 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """JSON-ready records of a result frame: NaN/NA -> null, numpy scalars -> Python, `programs`
     (';'-joined names) -> list of names."""
     columns: dict[str, list[Any]] = {}
-    for col in frame.columns:
-        series = frame[col]
+    for col, series in frame.items():
         if col == PROGRAMS_COLUMN:
-            columns[col] = [v.split(";") if isinstance(v, str) and v else [] for v in series.astype(object)]
-            continue
-        values = series.astype(object).where(series.notna(), None).tolist()
-        columns[col] = [v.item() if isinstance(v, np.generic) else v for v in values]
+            columns[col] = [v.split(";") if isinstance(v, str) and v else []
+                            for v in series.to_numpy(dtype=object, na_value=None).tolist()]
+        elif series.dtype == np.float64:
+            columns[col] = [None if v != v else v for v in series.to_numpy().tolist()]  # NaN -> null
+        else:
+            values = series.to_numpy(dtype=object, na_value=None).tolist()
+            columns[col] = [v.item() if isinstance(v, np.generic) else v for v in values]
     names = list(columns)
     return [dict(zip(names, row, strict=True)) for row in zip(*columns.values(), strict=True)]
 

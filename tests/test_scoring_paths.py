@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from features.build import build_features
-from features.validation import _identifier_like, _identifier_like_values
+from features.validation import SMALL_STRING_INPUT, _identifier_like, _identifier_like_values
 from models.lgbm import LGBMPMT, booster_matrix
 
 
@@ -52,5 +52,8 @@ def test_matrix_path_remaps_categories_that_differ_from_training(fitted):
 ])
 def test_vectorised_identifier_check_agrees_with_the_plain_one(values):
     expected = [v for v in values if _identifier_like(v)]
-    assert _identifier_like_values(pd.Series(values, dtype="string")) == expected
+    assert _identifier_like_values(pd.Series(values, dtype="string")) == expected  # small input: Python loop
+    many = values * (SMALL_STRING_INPUT // len(values) + 1)  # past the small-input size: pyarrow RE2
+    assert len(many) > SMALL_STRING_INPUT
+    assert _identifier_like_values(pd.Series(many, dtype="string")) == [v for v in many if _identifier_like(v)]
     assert "3201234567890123" in expected and "F0000000001" not in expected

@@ -490,7 +490,7 @@ def test_pattern_fullmatch_equals_python_re_for_contract_patterns():
     import string
 
     from features import schema
-    from features.validation import pattern_fullmatch
+    from features.validation import SMALL_STRING_INPUT, pattern_fullmatch
 
     rng = random.Random(7)
     alphabet = string.ascii_letters + string.digits + "_-\n \t.é٣"
@@ -506,5 +506,32 @@ def test_pattern_fullmatch_equals_python_re_for_contract_patterns():
     assert schema.FAMILY_ID_PATTERN in patterns
     for pattern in patterns:
         expected = [v is not None and re.fullmatch(pattern, v) is not None for v in values]
-        assert pattern_fullmatch(text, pattern).tolist() == expected, pattern
+        assert pattern_fullmatch(text, pattern).tolist() == expected, pattern  # pyarrow RE2 (large input)
+        small = slice(len(values) - SMALL_STRING_INPUT, None)  # the Python path (small input), with the edge cases
+        assert pattern_fullmatch(text[small], pattern).tolist() == expected[small], pattern
     assert sum(v is not None and re.fullmatch(schema.FAMILY_ID_PATTERN, v) is not None for v in values) > 100
+
+
+def test_string_in_set_small_and_large_inputs_agree_with_python_membership():
+    """Set membership gives the same answer through the small-input Python loop and through pyarrow,
+    for every kind of `allowed` the validator passes (Series, Index, list, a prepared region set)."""
+    import random
+
+    from features.validation import SMALL_STRING_INPUT, _in_set, _region_value_set, string_in_set
+
+    rng = random.Random(3)
+    pool = [f"F{i:05d}" for i in range(60)] + ["11", "32", "99", "3201", ""]
+    values = [rng.choice(pool) if rng.random() > 0.1 else None for _ in range(3 * SMALL_STRING_INPUT)]
+    allowed = [v for v in pool if rng.random() < 0.5] + [None]
+    present = {v for v in allowed if v is not None}
+    expected = np.array([v is not None and v in present for v in values])
+    text = pd.Series(values, dtype="string")
+    for form in (pd.Series(allowed, dtype="string"), pd.Index([v for v in allowed if v is not None]), allowed):
+        assert (string_in_set(text, form) == expected).all()  # large input: pyarrow
+        assert (string_in_set(text[:40], form) == expected[:40]).all()  # small input: Python loop
+    provinces = _region_value_set("province_code")
+    codes = set(provinces.to_pylist())
+    assert {"11", "32"} <= codes and "99" not in codes
+    for part in (text[:40], text):
+        listed = part.to_numpy(dtype=object, na_value=None)
+        assert (_in_set(part, provinces) == np.array([v is not None and v in codes for v in listed])).all()
