@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from config.pmt import FeatureConfig, pmt_config
-from features.regions import province_codes, regency_codes
+from features.regions import province_code_tuple, regency_code_tuple
 from features.schema import (
     FLOOR_CLASSES,
     IMMOVABLE_ASSETS,
@@ -177,11 +177,11 @@ def _region_lookup(allowed: tuple[str, ...]) -> tuple[pd.Index, pd.CategoricalDt
     return pd.Index(allowed), pd.CategoricalDtype(categories=list(allowed))
 
 
-def _region(families: pd.DataFrame, col: str, allowed: list[str]) -> pd.Categorical:
+def _region(families: pd.DataFrame, col: str, allowed: tuple[str, ...]) -> pd.Categorical:
     if col not in families.columns:
         raise ValueError(f"families has no column {col!r}; the region is required for every family")
     values = families[col].astype("string").to_numpy(dtype=object, na_value=None)
-    lookup, dtype = _region_lookup(tuple(allowed))
+    lookup, dtype = _region_lookup(allowed)
     codes = lookup.get_indexer(values)
     bad = codes < 0
     if bad.any():
@@ -413,8 +413,8 @@ def build_features(
     columns.update(member_cols)
     columns.update(_family_features(families, member_cols["family_size"], cfg))
     columns.update(_photo_features(families, photo_features))
-    columns["province_code"] = _region(families, "province_code", province_codes())
-    columns["regency_code"] = _region(families, "regency_code", regency_codes())
+    columns["province_code"] = _region(families, "province_code", province_code_tuple())
+    columns["regency_code"] = _region(families, "regency_code", regency_code_tuple())
     index = pd.Index(families["family_id"].astype(str).to_numpy(), name="family_id", dtype=object)
     # The float64 columns as one 2-D block (what the models read: a block selects and converts to a
     # matrix in one step, where one block per column costs ~1 ms per call even for a handful of rows),

@@ -47,8 +47,22 @@ def regencies() -> pd.DataFrame:
 
 
 def province_codes() -> list[str]:
-    return list(provinces().index)
+    """The 38 province codes in reference order (a new list per call; the codes are read once)."""
+    return list(province_code_tuple())
 
 
 def regency_codes() -> list[str]:
-    return list(regencies()["regency_code"])
+    """The 514 regency codes in reference order (a new list per call; the codes are read once)."""
+    return list(regency_code_tuple())
+
+
+@lru_cache(maxsize=1)
+def province_code_tuple() -> tuple[str, ...]:
+    """The 38 province codes in reference order, built once (hashable: usable as a cache key)."""
+    return tuple(str(c) for c in provinces().index)
+
+
+@lru_cache(maxsize=1)
+def regency_code_tuple() -> tuple[str, ...]:
+    """The 514 regency codes in reference order, built once (hashable: usable as a cache key)."""
+    return tuple(str(c) for c in regencies()["regency_code"])

@@ -712,7 +712,8 @@ def _check_table(df: pd.DataFrame, table: str) -> _Checked:
         parsed[spec.name] = storage
         if view is not None:
             numbers[spec.name] = view
-    frame = pd.DataFrame(parsed, index=pd.RangeIndex(n))  # storage dtypes already (coerced on output)
+    # storage dtypes already (coerced on output); the arrays are this call's own, so no copy
+    frame = pd.DataFrame(parsed, index=pd.RangeIndex(n), copy=False)
     checked = _Checked(table, frame, numbers, nulls, family_id, problems, rejected)
     _check_rules(checked, table)
     if "family_id" in df.columns and table in UNIQUE_FAMILY_TABLES:
@@ -790,6 +791,12 @@ def validate_population(families: pd.DataFrame, members: pd.DataFrame,
         parts.append(extra_problems)
     problems = pd.concat(parts, ignore_index=True) if parts else empty_problems()
     problems = _with_problem_dtypes(problems)
+    if not (fam.table_rejected or mem.table_rejected or problems["severity"].eq(ERROR).any()):
+        # No error at all, so nothing is rejected: a missing or malformed (incl. NIK-shaped) family id, an
+        # orphan member and a family without members are all errors above. Every row is valid.
+        return ValidationResult(valid_families=_in_storage_dtypes(fam.parsed, "families"),
+                                valid_members=_in_storage_dtypes(mem.parsed, "members"),
+                                problems=problems, rejected_family_ids=[])
 
     all_ids = pd.concat([fam.family_id, mem.family_id], ignore_index=True).dropna().unique()
     errors = problems[problems["severity"] == ERROR]

@@ -46,7 +46,8 @@ def photo_columns(frame: pd.DataFrame) -> list[str]:
 
 
 def photo_frame(model: PMTModel, nested: pd.DataFrame, photo_model_version: str | None) -> pd.DataFrame | None:
-    """The photo_* columns of a nested frame (index family_id), or None when it carries no photo value.
+    """The photo_* columns of a nested frame or families table (index family_id), or None when it
+    carries no photo value.
     Raises PhotoModelMismatch when the model was trained without photo features or on another house-cnn
     version than `photo_model_version`. One check for ranking and explaining."""
     cols = photo_columns(nested)
@@ -62,8 +63,16 @@ def photo_frame(model: PMTModel, nested: pd.DataFrame, photo_model_version: str 
     return nested[["family_id", *cols]].set_index("family_id")
 
 
+def rank_tables(model: PMTModel, families: pd.DataFrame, members: pd.DataFrame,
+                photo_model_version: str | None = None) -> pd.DataFrame:
+    """rank_families on a families table that may carry photo_* columns (checked by photo_frame, then
+    passed as photo features) and its members table."""
+    photo = photo_frame(model, families, photo_model_version)
+    cols = photo_columns(families)
+    return rank_families(model, families.drop(columns=cols) if cols else families, members, photo)
+
+
 def rank_nested(model: PMTModel, nested: pd.DataFrame, photo_model_version: str | None = None) -> pd.DataFrame:
     """rank_families on a nested frame; refuses photo features from a mismatched house-cnn version."""
-    photo = photo_frame(model, nested, photo_model_version)
-    families, members = split_nested(nested.drop(columns=photo_columns(nested)))
-    return rank_families(model, families, members, photo)
+    families, members = split_nested(nested)
+    return rank_tables(model, families, members, photo_model_version)

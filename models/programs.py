@@ -105,7 +105,10 @@ def eligible_column(name: str) -> str:
 
 def _codes(values: pd.Series, ids: pd.Series, table: str, field: str, allowed: set[int]) -> np.ndarray:
     """Category codes as int64, or ValueError naming the first family with a missing/unknown code."""
-    num = pd.to_numeric(pd.Series(values.to_numpy(), dtype="object"), errors="coerce").to_numpy(dtype=np.float64)
+    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
+        num = values.to_numpy(dtype=np.float64, na_value=np.nan)  # validated storage dtypes (Int8 ...)
+    else:
+        num = pd.to_numeric(pd.Series(values.to_numpy(), dtype="object"), errors="coerce").to_numpy(dtype=np.float64)
     bad = ~np.isin(num, np.fromiter(allowed, dtype=np.float64))  # NaN (missing or non-numeric) is bad too
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
@@ -137,7 +140,8 @@ def exclusion_rule(families: pd.DataFrame, members: pd.DataFrame) -> pd.Series:
     ground_code = _codes(families["ground_check_status"], ids, "families", "ground_check_status",
                          {c.code for c in GROUND_CHECK_STATUS})
     refused = families["refused_program"].reset_index(drop=True)
-    bad_refused = refused.isna() | ~refused.isin([True, False])
+    bad_refused = refused.isna() if pd.api.types.is_bool_dtype(refused.dtype) else (
+        refused.isna() | ~refused.isin([True, False]))
     if bad_refused.any():
         i = int(np.flatnonzero(bad_refused.to_numpy())[0])
         raise ValueError(f"families.refused_program: family {ids.iloc[i]!r} has value {refused.iloc[i]!r}; "
@@ -183,19 +187,20 @@ def eligible_programs(desil: npt.ArrayLike, exclusion: pd.Series,
     d = np.asarray(desil)
     if d.ndim != 1 or len(d) != len(exclusion):
         raise ValueError(f"desil has shape {d.shape} but exclusion has {len(exclusion)} rows")
-    d_num = pd.to_numeric(pd.Series(d), errors="coerce").to_numpy(dtype=np.float64)
+    d_num = (d.astype(np.float64) if d.dtype.kind in "iuf"
+             else pd.to_numeric(pd.Series(d), errors="coerce").to_numpy(dtype=np.float64))
     bad = np.isnan(d_num) | (d_num < 1) | (d_num > N_DESIL) | (d_num != np.round(d_num))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise ValueError(f"desil: family {exclusion.index[i]!r} has value {d[i]!r}; allowed: an integer in [1, 10]")
     free = exclusion.isna().to_numpy()
     table = program_table if program_table is not None else programs()
-    out = pd.DataFrame(index=exclusion.index)
+    columns: dict[str, object] = {}
     joined = np.full(len(d), "", dtype=object)
     for prog in table:
         ok = eligible_mask(d_num, ~free, prog.max_desil)
-        out[eligible_column(prog.name)] = ok
+        columns[eligible_column(prog.name)] = ok
         sep = np.where(joined == "", "", ";")
         joined = np.where(ok, joined + sep + prog.name, joined)
-    out["programs"] = pd.array(joined, dtype="string")
-    return out
+    columns["programs"] = pd.array(joined, dtype="string")
+    return pd.DataFrame(columns, index=exclusion.index)

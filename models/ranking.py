@@ -73,10 +73,13 @@ def rank_families(model: PMTModel, families: pd.DataFrame, members: pd.DataFrame
             out[eligible_column(p.name)] = pd.NA
     out["desil"] = out["desil"].astype("Int8")
     errors = problems_by_family(result.problems)
-    out["error"] = out["family_id"].map(errors).astype("string")
-    unscored = out["desil"].isna() & out["error"].isna()
-    out.loc[unscored, "error"] = "family was not scored (rejected by validation)"
+    error = (out["family_id"].map(errors).astype("string") if len(errors)
+             else pd.Series(pd.array([pd.NA] * len(out), dtype="string"), index=out.index))
+    unscored = (out["desil"].isna() & error.isna()).to_numpy(dtype=bool)
     identifier_like = identifier_like_mask(out["family_id"])
-    out.loc[identifier_like, "error"] = ("family_id looks like a NIK or family-card number: pseudonymise it "
-                                         "first (`desil pseudonymise`); it was not scored")
+    if unscored.any() or identifier_like.any():
+        error = error.mask(unscored, "family was not scored (rejected by validation)")
+        error = error.mask(identifier_like, "family_id looks like a NIK or family-card number: pseudonymise "
+                                            "it first (`desil pseudonymise`); it was not scored")
+    out["error"] = error
     return out[output_columns()]

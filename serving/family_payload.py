@@ -1,10 +1,10 @@
 """JSON families in, JSON results out: the conversions behind the `rank`, `rank_family` and `explain`
-routes. Scoring itself is models.pmt_pyfunc.rank_nested (the registered model's own path).
+routes. Scoring itself is models.pmt_pyfunc.rank_tables (what the registered model's rank_nested calls).
 
 A request family is a JSON object with the families-table fields and `members`: a list of member
 objects (features.nested_input). Structural faults that make a family unusable as a table row (no
 family_id, `members` not a list of objects) are reported for that family alone; everything else is
-left to features.validation, which reports per family (id, field, value, allowed) inside rank_nested.
+left to features.validation, which reports per family (id, field, value, allowed) inside rank_tables.
 Results come back in request order, one per request family.
 """
 
@@ -15,10 +15,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from features.nested_input import MEMBERS_COLUMN, split_nested
+from features.nested_input import MEMBERS_COLUMN
 from features.schema import table_fields
 from features.validation import validate_population
-from models.pmt_pyfunc import photo_columns, photo_frame, rank_nested
+from models.pmt_pyfunc import photo_columns, photo_frame, rank_tables
 from models.ranking import problems_by_family
 
 PROGRAMS_COLUMN = "programs"
@@ -45,17 +45,29 @@ def structural_error(position: int, family: Any) -> str | None:
     return None
 
 
-def nested_frame(families: list[dict[str, Any]]) -> pd.DataFrame:
-    """One row per family: every contract field (absent keys read as null), extra keys as sent, and
-    `members` as a list of member dicts completed the same way (a family without the key gets an empty
-    list, which validation reports as 'has no members')."""
+def request_tables(families: list[dict[str, Any]]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(families table, members table) of structurally usable request families (`structural_error` is
+    None for each): every contract field (absent keys read as null), extra keys as sent, family_id as
+    text. A member gets its family's id unless it carries one (kept, so that validation reports an id
+    that contradicts its family); a family without `members` has no member rows (validation reports
+    'has no members'). The same tables split_nested makes of the nested form, without building it."""
     family_blank = dict.fromkeys(FAMILY_KEYS)
     member_blank = dict.fromkeys(MEMBER_KEYS)
-    rows = [{**family_blank, **f, MEMBERS_COLUMN: [{**member_blank, **m} for m in f.get(MEMBERS_COLUMN, [])]}
-            for f in families]
-    frame = pd.DataFrame.from_records(rows)
-    frame["family_id"] = frame["family_id"].astype(str)
-    return frame
+    family_rows: list[dict[str, Any]] = []
+    member_rows: list[dict[str, Any]] = []
+    for fam in families:
+        fid = str(fam["family_id"])
+        row = {**family_blank, **fam}
+        row.pop(MEMBERS_COLUMN, None)
+        row["family_id"] = fid
+        family_rows.append(row)
+        for member in fam.get(MEMBERS_COLUMN, []):
+            record = {**member_blank, **member}
+            record.setdefault("family_id", fid)
+            member_rows.append(record)
+    members = (pd.DataFrame.from_records(member_rows) if member_rows
+               else pd.DataFrame({"family_id": pd.Series(dtype="string")}))
+    return pd.DataFrame.from_records(family_rows), members
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -100,9 +112,9 @@ def rank_records(model: Any, families: list[dict[str, Any]], photo_model_version
     (e.g. photo features from the wrong house-cnn version) come back with `error` set."""
     out, usable = _split_structural(families)
     for group in _uniform_groups(families, usable):
-        subset = [families[i] for i in group]
+        fam_frame, mem_frame = request_tables([families[i] for i in group])
         try:
-            ranked = rank_nested(model, nested_frame(subset), photo_model_version)
+            ranked = rank_tables(model, fam_frame, mem_frame, photo_model_version)
         except ValueError as err:  # a whole-group refusal (e.g. PhotoModelMismatch): report per family
             for i in group:
                 out[i] = error_record(families[i], str(err))
@@ -149,14 +161,14 @@ def explain_records(model: Any, families: list[dict[str, Any]], top_k: int,
     an explanation adds up to the prediction `rank` gives for the same family."""
     out, usable = _split_structural(families)
     for group in _uniform_groups(families, usable):
-        nested = nested_frame([families[i] for i in group])
+        fam_frame, mem_frame = request_tables([families[i] for i in group])
         try:
-            photos = photo_frame(model, nested, photo_model_version)
+            photos = photo_frame(model, fam_frame, photo_model_version)
         except ValueError as err:  # PhotoModelMismatch: the whole group
             for i in group:
                 out[i] = error_record(families[i], str(err))
             continue
-        fam_frame, mem_frame = split_nested(nested.drop(columns=photo_columns(nested)))
+        fam_frame = fam_frame.drop(columns=photo_columns(fam_frame))
         checked = validate_population(fam_frame, mem_frame)
         errors = problems_by_family(checked.problems)
         explained: dict[str, dict[str, Any]] = {}
