@@ -360,6 +360,8 @@ class _Problems:
     def rows(self, mask: np.ndarray, field_name: str, raw: pd.Series | list[str] | None, allowed: str | list[str],
              reason: str | list[str], check: str) -> None:
         """One error per True in `mask`; `raw` is the column (its bad values are shown) or per-bad-row text."""
+        if not mask.any():
+            return
         idx = np.flatnonzero(mask)
         if not len(idx):
             return
@@ -444,8 +446,38 @@ def _arrow_strings(values: pd.Series) -> pa.Array:
     return arr.cast(pa.large_string()) if arr.type != pa.large_string() else arr
 
 
+def _dtype_kind(dtype: object) -> str:
+    """'bool', 'int', 'float' (numeric, numpy or nullable) or 'other'; cached per dtype (pandas' is_*_dtype
+    checks cost a few microseconds each, several per column and request)."""
+    try:
+        return _DTYPE_KINDS[dtype]
+    except (KeyError, TypeError):
+        pass
+    if pd.api.types.is_bool_dtype(dtype):
+        kind = "bool"
+    elif pd.api.types.is_integer_dtype(dtype):
+        kind = "int"
+    elif pd.api.types.is_numeric_dtype(dtype):
+        kind = "float"
+    else:
+        kind = "other"
+    try:
+        if len(_DTYPE_KINDS) < 256:
+            _DTYPE_KINDS[dtype] = kind
+    except TypeError:  # an unhashable dtype
+        pass
+    return kind
+
+
+_DTYPE_KINDS: dict[object, str] = {}
+
+
 def _null_mask(raw: pd.Series) -> np.ndarray:
     """`raw.isna()` as a numpy bool array (from the array itself: no intermediate Series)."""
+    if isinstance(raw.dtype, np.dtype) and raw.dtype.kind in "biu":  # numpy ints/bools hold no null
+        return np.zeros(len(raw), dtype=bool)
+    if isinstance(raw.dtype, np.dtype) and raw.dtype.kind == "f":
+        return np.isnan(raw.to_numpy())
     return np.asarray(raw.array.isna(), dtype=bool)
 
 
@@ -454,9 +486,10 @@ def _as_numbers(raw: pd.Series, null: np.ndarray | None = None) -> tuple[np.ndar
     `null`: the column's null mask when the caller has it already."""
     if null is None:
         null = _null_mask(raw)
-    if pd.api.types.is_bool_dtype(raw.dtype):
+    kind = _dtype_kind(raw.dtype)
+    if kind == "bool":
         return np.full(len(raw), np.nan), ~null
-    if pd.api.types.is_numeric_dtype(raw.dtype):
+    if kind != "other":
         return _float_copy(raw), np.zeros(len(raw), dtype=bool)
     values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype="float64", na_value=np.nan, copy=True)
     bools = _python_bools(raw)
@@ -468,9 +501,10 @@ def _as_bools(raw: pd.Series, null: np.ndarray | None = None) -> tuple[np.ndarra
     """(values 1.0/0.0/nan, mask of non-null values that are not booleans)."""
     if null is None:
         null = _null_mask(raw)
-    if pd.api.types.is_bool_dtype(raw.dtype):
+    kind = _dtype_kind(raw.dtype)
+    if kind == "bool":
         return _float_copy(raw), np.zeros(len(raw), dtype=bool)
-    if pd.api.types.is_numeric_dtype(raw.dtype):
+    if kind != "other":
         values = _float_copy(raw)
         bad = ~null & (values != 0.0) & (values != 1.0)
         values[bad] = np.nan
@@ -496,7 +530,7 @@ def _float_copy(raw: pd.Series) -> np.ndarray:
 
 def _as_strings(raw: pd.Series) -> pd.Series:
     """Values as pandas strings (NA kept); integer columns become their digits (11 -> '11')."""
-    if pd.api.types.is_integer_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(raw.dtype):
+    if _dtype_kind(raw.dtype) == "int":
         return raw.astype("Int64").astype("string").reset_index(drop=True)
     return raw.astype("string").reset_index(drop=True)
 
@@ -504,8 +538,12 @@ def _as_strings(raw: pd.Series) -> pd.Series:
 def _storage_ints(values: np.ndarray, good: np.ndarray, dtype: object) -> pd.arrays.IntegerArray:
     """Integer extension array of `values` (float view), null where not `good` or nan."""
     mask = ~good | np.isnan(values)
-    numpy_dtype = pd.api.types.pandas_dtype(dtype).numpy_dtype
-    return pd.arrays.IntegerArray(np.where(mask, 0, values).astype(numpy_dtype), mask)
+    return pd.arrays.IntegerArray(np.where(mask, 0, values).astype(_numpy_int_dtype(dtype)), mask)
+
+
+@lru_cache(maxsize=16)
+def _numpy_int_dtype(dtype: object) -> np.dtype:
+    return pd.api.types.pandas_dtype(dtype).numpy_dtype
 
 
 def _storage_bools(values: np.ndarray, good: np.ndarray) -> pd.arrays.BooleanArray:
@@ -595,7 +633,7 @@ def _check_field(raw: pd.Series, spec: FieldSpec, problems: _Problems,
         bad = not_number.copy()
         present = ~np.isnan(values)
         if spec.kind in ("category", "int"):
-            if pd.api.types.is_integer_dtype(raw.dtype):  # integer storage: whole by construction
+            if _dtype_kind(raw.dtype) == "int":  # integer storage: whole by construction
                 not_int = np.zeros(len(values), dtype=bool)
             else:
                 not_int = present & ~(np.isfinite(values) & (values == np.round(values)))
