@@ -59,6 +59,9 @@ _MAX_VALUE_CHARS = 60
 # either way (tests compare the two on every contract pattern).
 SMALL_STRING_INPUT = 256
 _ARROW_STRING = pd.StringDtype("pyarrow")
+# The dtype astype("string") gives (NA for null). Compare with it, not with "string": pandas' "str" dtype
+# (NaN for null) also equals "string".
+_NA_STRING = pd.Series(["x"]).astype("string").dtype
 
 # Text values accepted for a bool field (after strip + lower-case); numbers 0/1 are accepted too.
 _BOOL_WORDS: dict[str, float] = {
@@ -292,7 +295,7 @@ def pattern_fullmatch(values: pd.Series, pattern: str) -> np.ndarray:
     """Boolean mask (len(values),): which string values `re.fullmatch(pattern, value)` accepts (nulls
     False). Runs in pyarrow's RE2 (no Python loop, no GIL) when RE2 can express the pattern (directly or
     through its `_RE2_TWINS` pair); otherwise in Python's `re`. Contract patterns are anchored (^...$)."""
-    text = values if values.dtype == "string" else values.astype("string")
+    text = values if values.dtype == _NA_STRING else values.astype("string")
     if len(text) <= SMALL_STRING_INPUT:
         compiled = _compiled(pattern)
         return np.fromiter((v is not None and compiled.fullmatch(v) is not None
@@ -531,8 +534,15 @@ def _float_copy(raw: pd.Series) -> np.ndarray:
 def _as_strings(raw: pd.Series) -> pd.Series:
     """Values as pandas strings (NA kept); integer columns become their digits (11 -> '11')."""
     if _dtype_kind(raw.dtype) == "int":
-        return raw.astype("Int64").astype("string").reset_index(drop=True)
-    return raw.astype("string").reset_index(drop=True)
+        text = raw.astype("Int64").astype("string")
+    else:
+        text = raw if raw.dtype == _NA_STRING else raw.astype("string")
+    return text if _is_default_index(text.index) else text.reset_index(drop=True)
+
+
+def _is_default_index(index: pd.Index) -> bool:
+    """True for a RangeIndex 0, 1, ..., n-1 (what reset_index(drop=True) would give)."""
+    return isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1
 
 
 def _storage_ints(values: np.ndarray, good: np.ndarray, dtype: object) -> pd.arrays.IntegerArray:
@@ -619,9 +629,9 @@ def _check_columns(df: pd.DataFrame, table: str, problems: _Problems) -> bool:
 
 
 def _check_field(raw: pd.Series, spec: FieldSpec, problems: _Problems,
-                 null: np.ndarray | None = None) -> tuple[object, np.ndarray | None]:
+                 null: np.ndarray | None = None, text: pd.Series | None = None) -> tuple[object, np.ndarray | None]:
     """Check one column against its spec; returns (storage array, float view or None for strings).
-    `null`: the column's null mask when the caller has it already."""
+    `null`: the column's null mask, `text`: `_as_strings(raw)`, when the caller has them already."""
     if null is None:
         null = _null_mask(raw)
     allowed = _allowed_text(spec)
@@ -660,7 +670,7 @@ def _check_field(raw: pd.Series, spec: FieldSpec, problems: _Problems,
         problems.rows(not_bool, spec.name, raw, allowed, "is not true or false", "type")
         return _storage_bools(values, ~not_bool), values
     # string and region
-    text = _as_strings(raw)
+    text = _as_strings(raw) if text is None else text
     present = ~null
     if spec.kind == "region":
         codes = _REGION_CODES.get(spec.name)
@@ -676,7 +686,7 @@ def _check_field(raw: pd.Series, spec: FieldSpec, problems: _Problems,
         if mismatch.any():
             problems.rows(mismatch, spec.name, raw, allowed, "does not match the required pattern", "pattern")
             text = text.mask(mismatch)
-    return (text if text.dtype == "string" else text.astype("string")).array, None
+    return (text if text.dtype == _NA_STRING else text.astype("string")).array, None
 
 
 def _check_rules(checked: _Checked, table: str) -> None:
@@ -716,7 +726,8 @@ def _check_rules(checked: _Checked, table: str) -> None:
 
 def _check_table(df: pd.DataFrame, table: str) -> _Checked:
     specs = schema.table_fields(table)
-    df = df.reset_index(drop=True)
+    if not _is_default_index(df.index):
+        df = df.reset_index(drop=True)
     n = len(df)
     family_id = (_as_strings(df["family_id"]) if "family_id" in df.columns and df.columns.is_unique
                  else pd.Series(pd.array([pd.NA] * n, dtype="string")))
@@ -746,7 +757,7 @@ def _check_table(df: pd.DataFrame, table: str) -> _Checked:
         raw = df[spec.name]
         null = _null_mask(raw)
         nulls[spec.name] = null
-        storage, view = _check_field(raw, spec, problems, null)
+        storage, view = _check_field(raw, spec, problems, null, family_id if spec.name == "family_id" else None)
         parsed[spec.name] = storage
         if view is not None:
             numbers[spec.name] = view
@@ -824,11 +835,10 @@ def validate_population(families: pd.DataFrame, members: pd.DataFrame,
     no_members = fam.family_id.notna().to_numpy(dtype=bool) & ~_in_set(fam.family_id, member_ids)
     fam.problems.rows(no_members, "members", ["0 members"] * int(no_members.sum()),
                       "at least one row in members for the family", "has no members", "no_members")
-    parts = [p for p in (fam.problems.frame(), mem.problems.frame()) if len(p)]
+    parts = [p.frame() for p in (fam.problems, mem.problems) if p.parts]
     if extra_problems is not None and len(extra_problems):
         parts.append(extra_problems)
-    problems = pd.concat(parts, ignore_index=True) if parts else empty_problems()
-    problems = _with_problem_dtypes(problems)
+    problems = _with_problem_dtypes(pd.concat(parts, ignore_index=True)) if parts else empty_problems()
     if not (fam.table_rejected or mem.table_rejected or problems["severity"].eq(ERROR).any()):
         # No error at all, so nothing is rejected: a missing or malformed (incl. NIK-shaped) family id, an
         # orphan member and a family without members are all errors above. Every row is valid.
