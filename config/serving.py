@@ -71,7 +71,7 @@ class ServiceRuntimeConfig(StrictModel):
     timeout_s: float = Field(gt=0)
     max_concurrency: int = Field(ge=1)
     rank_family_max_batch_size: int = Field(ge=2)
-    rank_family_max_latency_ms: int = Field(ge=1)
+    rank_family_batch_window_ms: float = Field(ge=0, le=1000)
     explain_top_k: int = Field(ge=1, le=50)
 
 

@@ -39,6 +39,7 @@ from config import project_config
 from config.serving import serving_config
 from serving.auth import BearerTokenMiddleware, TokenConfigError, load_token_hashes
 from serving.family_payload import explain_records, rank_records
+from serving.micro_batching import MicroBatcher
 from serving.model_loader import (
     FIX_CNN,
     FIX_PMT,
@@ -121,6 +122,7 @@ class DesilService:
         self.pmt = load_pmt(self.pmt_entry)
         self.cnn = load_cnn(self.cnn_entry) if self.cnn_entry is not None else None
         self.cut_points = [float(c) for c in self.pmt.cut_points]
+        self._family_batcher: MicroBatcher[Any, dict[str, Any]] | None = None  # made in the event loop
         self.photo_model_version = getattr(self.pmt, "photo_model_version", None)
         self.model_block = {"pmt": {"name": self.pmt_entry.name, "version": self.pmt_entry.version,
                                     "reference": self.pmt_entry.reference},
@@ -155,11 +157,17 @@ class DesilService:
         return {"model": self.model_block, "n_families": len(results), "n_scored": len(results) - n_rejected,
                 "n_rejected": n_rejected, "results": results}
 
-    @bentoml.api(batchable=True, max_batch_size=CFG.service.rank_family_max_batch_size,
-                 max_latency_ms=CFG.service.rank_family_max_latency_ms)
-    def rank_family(self, families: list[Any]) -> JSONList:
+    @bentoml.api
+    async def rank_family(self, families: list[Any]) -> JSONList:
         """Rank one family per request (`{"families": [family]}` -> `[result]`); concurrent requests are
-        batched into one scoring call. Each result carries pmt_model_version."""
+        scored together in one call (serving.micro_batching). Each result carries pmt_model_version."""
+        if self._family_batcher is None:
+            self._family_batcher = MicroBatcher(self._rank_family_batch, CFG.service.rank_family_max_batch_size,
+                                                CFG.service.rank_family_batch_window_ms / 1000.0)
+        return await self._family_batcher.submit(families)
+
+    def _rank_family_batch(self, families: list[Any]) -> list[dict[str, Any]]:
+        """One scoring call for the families of several rank_family requests (in a worker thread)."""
         t0 = time.perf_counter()
         results = rank_records(self.pmt, families, None)
         for r in results:
