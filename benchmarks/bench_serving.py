@@ -90,11 +90,15 @@ def in_process_rate(fn, n_families: int, repeats: int) -> float:
 @click.option("--store", default=None, help="MLflow tracking URI holding desil-pmt@champion (with --data)")
 @click.option("--data", "data_dir", type=click.Path(exists=True, file_okay=False), default=None,
               help="population folder (families.parquet, members.parquet)")
-@click.option("--single-requests", type=int, default=960, show_default=True,
-              help="one-family requests per measurement (split over the clients)")
+@click.option("--per-client", type=int, default=200, show_default=True,
+              help="one-family requests each client sends to rank_family (a run of several seconds, so that "
+                   "the 32 connections' start-up is well under 1 % of the requests)")
+@click.option("--unbatched-per-client", type=int, default=20, show_default=True,
+              help="one-family requests each client sends to the unbatched rank route (much slower)")
 @click.option("--singles-only", is_flag=True, help="only the one-family-per-request rows")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None, help="write results as JSON")
-def main(n_families: int, store: str | None, data_dir: str | None, single_requests: int, singles_only: bool,
+def main(n_families: int, store: str | None, data_dir: str | None, per_client: int, unbatched_per_client: int,
+         singles_only: bool,
          out_path: str | None) -> None:
     work = Path(tempfile.mkdtemp(prefix="bench_serving_"))
     if store is None or data_dir is None:
@@ -134,7 +138,8 @@ def main(n_families: int, store: str | None, data_dir: str | None, single_reques
         for route in ("/rank_family", "/rank"):
             for clients in (1, 32):
                 with console.status(f"{route}: one family per request, {clients} client(s)"):
-                    res = load(base, token, route, one_bodies, clients, max(1, single_requests // clients), work)
+                    res = load(base, token, route, one_bodies, clients,
+                               per_client if route == "/rank_family" else unbatched_per_client, work)
                 rows.append({"case": f"{route} 1 family/request", "clients": clients, **res,
                              "families_per_s": res["req_per_s"], "in_process_families_per_s": local_one})
 

@@ -12,6 +12,10 @@ Contributions are LightGBM's exact TreeSHAP (`pred_contrib=True`): one column pe
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import lightgbm as lgb
 import numpy as np
 import numpy.typing as npt
@@ -85,9 +89,51 @@ def booster_matrix(
     return out
 
 
+_CATEGORIES_TEXT: dict[int, tuple[object, str]] = {}
+
+
+def _categories_text(categories: list[list] | None) -> str:
+    """repr of a booster's category lists, kept per list object (boosters with equal lists share matrices)."""
+    hit = _CATEGORIES_TEXT.get(id(categories))
+    if hit is not None and hit[0] is categories:
+        return hit[1]
+    text = repr(categories)
+    if len(_CATEGORIES_TEXT) > 256:
+        _CATEGORIES_TEXT.clear()
+    _CATEGORIES_TEXT[id(categories)] = (categories, text)
+    return text
+
+
+_SHARED = threading.local()  # .matrices: {(id(X), columns, categories): (X, matrix)} inside shared_matrices()
+
+
+@contextmanager
+def shared_matrices() -> Iterator[None]:
+    """Within this block (this thread), predict_frame builds the matrix of one frame and column list
+    once: the PMT and its spread model read the same 99 columns of the same frame. Only for frames that
+    are not modified inside the block."""
+    outer = getattr(_SHARED, "matrices", None)
+    _SHARED.matrices = {} if outer is None else outer
+    try:
+        yield
+    finally:
+        if outer is None:
+            _SHARED.matrices = None
+
+
 def predict_frame(booster: lgb.Booster, X: pd.DataFrame, columns: list[str], **kwargs: object) -> np.ndarray:
     """`booster.predict(X[columns], **kwargs)` through `booster_matrix` when it applies (same values)."""
-    matrix = booster_matrix(X, columns, booster.pandas_categorical)
+    cache = getattr(_SHARED, "matrices", None)
+    if cache is None:
+        matrix = booster_matrix(X, columns, booster.pandas_categorical)
+    else:
+        key = (id(X), tuple(columns), _categories_text(booster.pandas_categorical))
+        hit = cache.get(key)
+        if hit is not None and hit[0] is X:
+            matrix = hit[1]
+        else:
+            matrix = booster_matrix(X, columns, booster.pandas_categorical)
+            cache[key] = (X, matrix)
     return booster.predict(X[columns] if matrix is None else matrix, **kwargs)
 
 

@@ -22,7 +22,7 @@ from features.build import FEATURE_COLUMNS, build_features
 from features.welfare import welfare_from_log_pcexp
 from models.cut_points import N_DESIL, assign_desil, weighted_cut_points
 from models.explain import BASELINE, contributions_by_raw_variable, top_contributions
-from models.lgbm import LGBMPMT
+from models.lgbm import LGBMPMT, shared_matrices
 from models.ols import OLSPMT
 from models.uncertainty import ResidualUncertainty, out_of_fold_predictions, prob_below
 
@@ -128,8 +128,9 @@ class PMTModel:
         """score from a prebuilt model matrix."""
         if self.cut_points is None:
             raise RuntimeError("the model has no cut points; call fit_cut_points on the population it ranks")
-        pred = self.predict_matrix(X)
-        sd = self.uncertainty.predictive_sd(X)
+        with shared_matrices():  # the PMT and its spread model read the same columns of X
+            pred = self.predict_matrix(X)
+            sd = self.uncertainty.predictive_sd(X)
         welfare = welfare_from_log_pcexp(pred, X["province_code"].astype(str))
         low, high = self.uncertainty.interval(pred, sd)
         return pd.DataFrame({

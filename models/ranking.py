@@ -49,37 +49,49 @@ def rank_families(model: PMTModel, families: pd.DataFrame, members: pd.DataFrame
         raise ValueError("families have no 'family_id' column")
     result = validate_population(families, members)
     valid_f, valid_m = result.valid_families, result.valid_members
-    out = pd.DataFrame({"family_id": ids.reset_index(drop=True)})
+    family_id = ids.reset_index(drop=True)
+    n = len(family_id)
+    columns: dict[str, object] = {"family_id": family_id.array}
     if len(valid_f):
-        # score, exclusion_rule and eligible_programs all keep valid_f's row order (their contracts), so
-        # their columns are put side by side and looked up once by id (a left join of the input ids).
+        # score, exclusion_rule and eligible_programs all keep valid_f's row order (their contracts); each
+        # input row takes its family's row (a left join of the input ids on the unique valid ids).
         scored = model.score(valid_f, valid_m, photo_features)
         rule = exclusion_rule(valid_f, valid_m)
         if not np.array_equal(rule.index.to_numpy(dtype=object), scored["family_id"].to_numpy(dtype=object)):
             raise RuntimeError("score and exclusion_rule returned families in different orders")
         eligibility = eligible_programs(scored["desil"].to_numpy(), rule)
-        scored = pd.concat([scored.drop(columns="family_id"), rule.rename("exclusion_rule").reset_index(drop=True),
-                            eligibility.reset_index(drop=True)], axis=1)
-        scored.index = rule.index
-        looked_up = scored.reindex(out["family_id"])
-        looked_up.index = out.index
-        out = pd.concat([out, looked_up], axis=1)
-    else:
+        position = rule.index.get_indexer(family_id)  # -1: not scored
+        found = position >= 0
+        take = np.where(found, position, 0)
         for col in SCORE_COLUMNS:
-            out[col] = np.nan
-        out["exclusion_rule"] = pd.NA
-        out["programs"] = pd.NA
+            values = scored[col].to_numpy()[take]
+            columns[col] = (pd.arrays.IntegerArray(np.where(found, values, 0).astype(np.int8), ~found)
+                            if col == "desil" else np.where(found, values.astype(np.float64), np.nan))
+        for col, source in (("exclusion_rule", rule), ("programs", eligibility["programs"])):
+            text = source.to_numpy(dtype=object, na_value=None)[take]
+            columns[col] = pd.array(np.where(found, text, None), dtype="string")
         for p in programs():
-            out[eligible_column(p.name)] = pd.NA
-    out["desil"] = out["desil"].astype("Int8")
+            flags = eligibility[eligible_column(p.name)].to_numpy(dtype=bool)[take]
+            if not found.all():  # True/False, NaN where not scored
+                flags = flags.astype(object)
+                flags[~found] = np.nan
+            columns[eligible_column(p.name)] = flags
+    else:
+        found = np.zeros(n, dtype=bool)
+        for col in SCORE_COLUMNS:
+            columns[col] = pd.array([pd.NA] * n, dtype="Int8") if col == "desil" else np.full(n, np.nan)
+        for col in ("exclusion_rule", "programs", *(eligible_column(p.name) for p in programs())):
+            columns[col] = np.full(n, pd.NA, dtype=object)
     errors = problems_by_family(result.problems)
-    error = (out["family_id"].map(errors).astype("string") if len(errors)
-             else pd.Series(pd.array([pd.NA] * len(out), dtype="string"), index=out.index))
-    unscored = (out["desil"].isna() & error.isna()).to_numpy(dtype=bool)
-    identifier_like = identifier_like_mask(out["family_id"])
+    error = (family_id.map(errors).astype("string") if len(errors)
+             else pd.Series(pd.array([pd.NA] * n, dtype="string")))
+    unscored = ~found & error.isna().to_numpy(dtype=bool)
+    identifier_like = identifier_like_mask(family_id)
     if unscored.any() or identifier_like.any():
         error = error.mask(unscored, "family was not scored (rejected by validation)")
         error = error.mask(identifier_like, "family_id looks like a NIK or family-card number: pseudonymise "
                                             "it first (`desil pseudonymise`); it was not scored")
-    out["error"] = error
-    return out[output_columns()]
+    columns["error"] = error.array
+    if list(columns) != output_columns():
+        raise RuntimeError(f"rank_families built columns {list(columns)}, expected {output_columns()}")
+    return pd.DataFrame(columns, copy=False)

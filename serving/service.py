@@ -9,7 +9,7 @@ in __init__; /readyz answers only once they are loaded.
 Routes (POST, JSON unless said; `Authorization: Bearer <token>` on all of them):
 - /rank            {"families": [family + members, ...], "photo_model_version": null}
                    -> {"model": {...}, "n_families", "n_scored", "n_rejected", "results": [...]}
-- /rank_family     {"families": [one family]} -> [result] (adaptive batching across requests)
+- /rank_family     {"families": [one family]} -> [result] (concurrent requests scored together per worker)
 - /rank_file       multipart: families=<Parquet> [members=<Parquet>] [photo_model_version]
                    -> Parquet file of results
 - /classify_house  multipart: photos=<JPEG/PNG> (repeat the field) -> {"model", "results": [per photo]}

@@ -10,7 +10,7 @@ import pytest
 
 from features.build import build_features
 from features.validation import SMALL_STRING_INPUT, _identifier_like, _identifier_like_values
-from models.lgbm import LGBMPMT, booster_matrix
+from models.lgbm import _SHARED, LGBMPMT, booster_matrix, predict_frame, shared_matrices
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +30,23 @@ def test_matrix_path_equals_dataframe_path(fitted):
     matrix = booster_matrix(X, cols, booster.pandas_categorical)
     assert matrix is not None
     np.testing.assert_array_equal(booster.predict(matrix), booster.predict(X[cols]))
+
+
+def test_shared_matrices_build_one_matrix_per_frame_only_inside_the_block(fitted):
+    model, X = fitted
+    booster, cols = model.booster_, model.used_columns_
+    plain = predict_frame(booster, X, cols)
+    assert getattr(_SHARED, "matrices", None) is None  # no caching outside the block
+    with shared_matrices():
+        first = predict_frame(booster, X, cols)
+        second = predict_frame(booster, X, cols)
+        other = X.head(30).copy()  # another frame gets its own matrix
+        head = predict_frame(booster, other, cols)
+        assert len(_SHARED.matrices) == 2
+    assert getattr(_SHARED, "matrices", None) is None
+    np.testing.assert_array_equal(first, plain)
+    np.testing.assert_array_equal(second, plain)
+    np.testing.assert_array_equal(head, plain[:30])
 
 
 def test_matrix_path_remaps_categories_that_differ_from_training(fitted):
