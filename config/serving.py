@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import Field, PositiveInt
 
 from config import StrictModel, load_yaml
 
@@ -72,6 +72,8 @@ class ServiceRuntimeConfig(StrictModel):
     max_concurrency: int = Field(ge=1)
     rank_family_max_batch_size: int = Field(ge=2)
     rank_family_batch_window_ms: float = Field(ge=0, le=1000)
+    gc_thresholds: tuple[PositiveInt, PositiveInt, PositiveInt] = Field(
+        description="gc.set_threshold in each worker after loading (0 would switch a generation off)")
     explain_top_k: int = Field(ge=1, le=50)
 
 
