@@ -1,8 +1,8 @@
 """Benchmark the scoring service over HTTP against in-process scoring with the same model (issue 5 §4).
 
 Starts `bentoml serve serving.service:DesilService` on a free local port and reports, in one run:
-- one family per request (rank_family, adaptive batching; and rank, unbatched) at 1 and 32 concurrent
-  clients: requests/s, p50 and p99 latency (ms);
+- one family per request (rank_family, batched per worker by serving.micro_batching; and rank,
+  unbatched) at 1 and 32 concurrent clients: requests/s, p50 and p99 latency (ms);
 - 1,000-family JSON batches (rank) and Parquet uploads (rank_file, two-table form, 1,000 and 10,000
   families): families/s;
 each with the ratio to in-process scoring of the same families (models.pmt_pyfunc.rank_nested /
