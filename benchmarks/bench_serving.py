@@ -22,6 +22,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -58,6 +59,20 @@ def start_server(uri: str, token_file: Path, work: Path) -> tuple[subprocess.Pop
     base = f"http://127.0.0.1:{port}"
     wait_ready(proc, base, log, timeout_s=300)
     return proc, base
+
+
+_WORKER_BATCH = re.compile(r"\[entry_service:desil:(\d+)\][^\n]*rank_family batch families=(\d+)")
+
+
+def families_per_worker(log: Path, start: int) -> str:
+    """'a/b': families each worker scored in rank_family calls logged after byte `start` of the server
+    log. The workers share one listening socket, so how the clients' connections spread over them is
+    up to the accept race (all on one worker happens), and that sets how much of the 2 cores they get."""
+    time.sleep(0.5)  # the workers' log lines reach the file through the bentoml serve process
+    counts: dict[str, int] = {}
+    for worker, n in _WORKER_BATCH.findall(log.read_bytes()[start:].decode(errors="replace")):
+        counts[worker] = counts.get(worker, 0) + int(n)
+    return "/".join(str(counts[w]) for w in sorted(counts)) or "-"
 
 
 def load(base: str, token: str, route: str, bodies: list[dict], clients: int, per_client: int,
@@ -137,11 +152,14 @@ def main(n_families: int, store: str | None, data_dir: str | None, per_client: i
         load(base, token, "/rank_family", one_bodies, 32, 5, work)  # warm-up (every worker)
         for route in ("/rank_family", "/rank"):
             for clients in (1, 32):
+                log_start = (work / "server.log").stat().st_size
                 with console.status(f"{route}: one family per request, {clients} client(s)"):
                     res = load(base, token, route, one_bodies, clients,
                                per_client if route == "/rank_family" else unbatched_per_client, work)
+                split = families_per_worker(work / "server.log", log_start) if route == "/rank_family" else "-"
                 rows.append({"case": f"{route} 1 family/request", "clients": clients, **res,
-                             "families_per_s": res["req_per_s"], "in_process_families_per_s": local_one})
+                             "families_per_s": res["req_per_s"], "in_process_families_per_s": local_one,
+                             "families_per_worker": split})
 
         if singles_only:
             return _report(rows, out_path)
@@ -186,14 +204,15 @@ def main(n_families: int, store: str | None, data_dir: str | None, per_client: i
 
 def _report(rows: list[dict], out_path: str | None) -> None:
     table = Table(title="desil scoring service vs in-process (same model)")
-    for col in ("case", "clients", "req/s", "p50 ms", "p99 ms", "non-200", "families/s", "in-process fam/s", "ratio", "client CPU s"):
+    for col in ("case", "clients", "req/s", "p50 ms", "p99 ms", "non-200", "families/s", "in-process fam/s", "ratio",
+                "client CPU s", "families per worker"):
         table.add_column(col, justify="left" if col == "case" else "right")
     for r in rows:
         r["ratio_to_in_process"] = r["families_per_s"] / r["in_process_families_per_s"]
         table.add_row(r["case"], str(r["clients"]), f"{r['req_per_s']:.1f}", f"{r['p50_ms']:.1f}",
                       f"{r['p99_ms']:.1f}", str(r["non_200"]), f"{r['families_per_s']:,.0f}",
                       f"{r['in_process_families_per_s']:,.0f}", f"{r['ratio_to_in_process']:.2f}",
-                      f"{r['client_cpu_s']:.1f}" if "client_cpu_s" in r else "-")
+                      f"{r['client_cpu_s']:.1f}" if "client_cpu_s" in r else "-", r.get("families_per_worker", "-"))
     Console().print(table)
     if out_path:
         Path(out_path).write_text(json.dumps({"cpu_count": os.cpu_count(), "rows": rows}, indent=2), encoding="utf-8")
