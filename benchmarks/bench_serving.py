@@ -110,10 +110,13 @@ def in_process_rate(fn, n_families: int, repeats: int) -> float:
                    "the 32 connections' start-up is well under 1 % of the requests)")
 @click.option("--unbatched-per-client", type=int, default=20, show_default=True,
               help="one-family requests each client sends to the unbatched rank route (much slower)")
+@click.option("--repeats", type=int, default=3, show_default=True,
+              help="rank_family at 32 clients is measured this many times (fresh connections each time: how "
+                   "they spread over the workers differs from run to run)")
 @click.option("--singles-only", is_flag=True, help="only the one-family-per-request rows")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None, help="write results as JSON")
 def main(n_families: int, store: str | None, data_dir: str | None, per_client: int, unbatched_per_client: int,
-         singles_only: bool,
+         repeats: int, singles_only: bool,
          out_path: str | None) -> None:
     work = Path(tempfile.mkdtemp(prefix="bench_serving_"))
     if store is None or data_dir is None:
@@ -151,7 +154,7 @@ def main(n_families: int, store: str | None, data_dir: str | None, per_client: i
         local_one = in_process_rate(lambda: [rank_nested(model, n) for n in nested_one], len(nested_one), 3)
         load(base, token, "/rank_family", one_bodies, 32, 5, work)  # warm-up (every worker)
         for route in ("/rank_family", "/rank"):
-            for clients in (1, 32):
+            for clients in (1, *([32] * (repeats if route == "/rank_family" else 1))):
                 log_start = (work / "server.log").stat().st_size
                 with console.status(f"{route}: one family per request, {clients} client(s)"):
                     res = load(base, token, route, one_bodies, clients,
