@@ -21,9 +21,8 @@ calls. An exception in `score` is raised to every request of that call.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 Item = TypeVar("Item")
@@ -34,16 +33,6 @@ Result = TypeVar("Result")
 class _Pending(Generic[Item, Result]):
     items: Sequence[Item]
     future: asyncio.Future[list[Result]]
-    enqueued: float = field(default_factory=time.perf_counter)
-
-
-@dataclass
-class BatchStats:
-    """Counters of one batcher (per worker): calls made, items scored, and the largest call."""
-
-    calls: int = 0
-    items: int = 0
-    largest: int = 0
 
 
 class MicroBatcher(Generic[Item, Result]):
@@ -64,7 +53,6 @@ class MicroBatcher(Generic[Item, Result]):
         self._wake: asyncio.Event | None = None
         self._runner: asyncio.Task[None] | None = None
         self._last_call_items = 0
-        self.stats = BatchStats()
 
     async def submit(self, items: Sequence[Item]) -> list[Result]:
         """Score `items` together with whatever else is waiting; returns their results in order."""
@@ -140,8 +128,5 @@ class MicroBatcher(Generic[Item, Result]):
                     if not job.future.done():
                         job.future.set_result(results[start:end])
                     start = end
-                self.stats.calls += 1
-                self.stats.items += len(items)
-                self.stats.largest = max(self.stats.largest, len(items))
             if self._pending:
                 self._wake.set()
