@@ -4,7 +4,9 @@ on a 2-core machine it leaves the cores to the server it measures.
 `clients` asyncio connections (keep-alive) each send `requests` POSTs one after the other (the next
 as soon as the previous answer is read: no think time) with request bodies taken in turn from
 `bodies`. Latency of a request = from writing its first byte to reading the last byte of its answer
-(milliseconds). Answers with Content-Length or chunked transfer encoding are read in full.
+(milliseconds). Answers with Content-Length or chunked transfer encoding are read in full. When an
+answer carries `Connection: close`, the client opens a new connection for its next request, as HTTP/1.1
+clients do, and that request's latency includes the connect.
 
 Run as a separate process so that its CPU is its own (and visible):
 
@@ -27,8 +29,8 @@ import time
 import numpy as np
 
 
-async def _read_answer(reader: asyncio.StreamReader) -> int:
-    """Read one HTTP/1.1 answer; returns its status code."""
+async def _read_answer(reader: asyncio.StreamReader) -> tuple[int, bool]:
+    """Read one HTTP/1.1 answer; returns (status code, whether the server closes the connection)."""
     head = await reader.readuntil(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     status = int(lines[0].split(" ", 2)[1])
@@ -41,7 +43,7 @@ async def _read_answer(reader: asyncio.StreamReader) -> int:
             await reader.readexactly(size + 2)
             if size == 0:
                 break
-    return status
+    return status, headers.get("connection", "").lower() == "close"
 
 
 def _request(host: str, port: int, path: str, token: str | None, body: bytes) -> bytes:
@@ -53,13 +55,18 @@ def _request(host: str, port: int, path: str, token: str | None, body: bytes) ->
 async def _client(host: str, port: int, payloads: list[bytes], offset: int, n: int,
                   latencies: list[float], statuses: list[int], starts: list[float]) -> None:
     reader, writer = await asyncio.open_connection(host, port)
+    closing = False
     try:
         for i in range(n):
             t0 = time.perf_counter()
             starts.append(t0)
+            if closing:  # the server ended keep-alive with its last answer: reconnect (counted in this request)
+                writer.close()
+                reader, writer = await asyncio.open_connection(host, port)
             writer.write(payloads[(offset + i) % len(payloads)])
             await writer.drain()
-            statuses.append(await _read_answer(reader))
+            status, closing = await _read_answer(reader)
+            statuses.append(status)
             latencies.append(time.perf_counter() - t0)
     finally:
         writer.close()

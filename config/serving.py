@@ -72,6 +72,7 @@ class ServiceRuntimeConfig(StrictModel):
     max_concurrency: int = Field(ge=1)
     rank_family_max_batch_size: int = Field(ge=2)
     rank_family_batch_window_ms: float = Field(ge=0, le=1000)
+    max_requests_per_connection: int = Field(ge=0, description="Connection: close after this many (0: never)")
     gc_thresholds: tuple[PositiveInt, PositiveInt, PositiveInt] = Field(
         description="gc.set_threshold in each worker after loading (0 would switch a generation off)")
     explain_top_k: int = Field(ge=1, le=50)

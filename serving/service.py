@@ -38,6 +38,7 @@ from starlette.responses import JSONResponse
 from config import project_config
 from config.serving import serving_config
 from serving.auth import BearerTokenMiddleware, TokenConfigError, load_token_hashes
+from serving.connection_recycling import ConnectionRecycleMiddleware
 from serving.family_payload import explain_records, rank_records
 from serving.micro_batching import MicroBatcher
 from serving.model_loader import (
@@ -262,5 +263,6 @@ class DesilService:
 
 
 # Added first = outermost: authentication answers before the body-size check or any body is read.
+DesilService.add_asgi_middleware(ConnectionRecycleMiddleware, max_requests=CFG.service.max_requests_per_connection)
 DesilService.add_asgi_middleware(BearerTokenMiddleware, auth=CFG.auth)
 DesilService.add_asgi_middleware(BodySizeLimitMiddleware, limits=CFG.limits)

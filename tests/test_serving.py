@@ -123,6 +123,18 @@ def client(server, token):
         yield c
 
 
+def test_keep_alive_connections_are_recycled(server):
+    """Every max_requests_per_connection-th answer on a connection says Connection: close (the workers
+    share one socket: reconnecting clients spread over them); httpx reconnects and goes on."""
+    from config.serving import serving_config
+
+    n = serving_config().service.max_requests_per_connection
+    assert n > 0
+    with httpx.Client(base_url=server["base"], timeout=30) as c:
+        closing = [c.get("/readyz").headers.get("connection") == "close" for _ in range(n + 5)]
+    assert [i + 1 for i, x in enumerate(closing) if x] == [n]
+
+
 def _sample(store, n: int, offset: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
     fam = store["families"].iloc[offset:offset + n]
     mem = store["members"]
