@@ -10,7 +10,10 @@ so reconnections drift to the less loaded workers. HTTP/1.1 clients (httpx, requ
 the connection themselves; the request itself is answered normally.
 
 Connections are told apart by the client's address and port (ASGI `scope["client"]`); at most
-`max_tracked` counters are kept (the oldest are dropped, which only delays their recycling).
+`max_tracked` counters are kept (the oldest are dropped, which only delays their recycling). A
+connection's limit is spread over [max_requests / 2, 3 * max_requests / 2) by its client port, so that
+clients served in the same batches do not all reconnect at once (a burst of reconnects would again
+land on one worker).
 """
 
 from __future__ import annotations
@@ -23,8 +26,8 @@ Message = dict[str, Any]
 
 
 class ConnectionRecycleMiddleware:
-    """ASGI middleware: adds `Connection: close` to every `max_requests`-th response of a connection.
-    max_requests 0 switches it off."""
+    """ASGI middleware: adds `Connection: close` to the `limit_for(client)`-th response of a connection
+    (about every max_requests-th). max_requests 0 switches it off."""
 
     def __init__(self, app: Any, max_requests: int, max_tracked: int = 10_000) -> None:
         if max_requests < 0 or max_tracked < 1:
@@ -34,6 +37,12 @@ class ConnectionRecycleMiddleware:
         self.max_tracked = max_tracked
         self._served: OrderedDict[tuple[Any, ...], int] = OrderedDict()
 
+    def limit_for(self, client: tuple[Any, ...]) -> int:
+        """Requests a connection from `client` (host, port) serves before it is closed: between
+        max_requests / 2 and 3 * max_requests / 2, fixed per port (a multiplicative hash, no randomness)."""
+        port = int(client[1]) if len(client) > 1 and str(client[1]).isdigit() else 0
+        return max(1, self.max_requests // 2 + (port * 2654435761 % 2**32) * self.max_requests // 2**32)
+
     def _last_request(self, scope: Scope) -> bool:
         """Counts this request on its connection; True when the connection should close after it."""
         client = scope.get("client")
@@ -41,7 +50,7 @@ class ConnectionRecycleMiddleware:
             return False
         key = tuple(client)
         served = self._served.pop(key, 0) + 1
-        if served >= self.max_requests:
+        if served >= self.limit_for(key):
             return True
         self._served[key] = served
         if len(self._served) > self.max_tracked:

@@ -31,12 +31,15 @@ def _headers(middleware, client: tuple[str, int]) -> dict[bytes, bytes]:
     return dict(sent[0]["headers"])
 
 
-def test_every_nth_response_of_a_connection_closes_it():
-    mw = ConnectionRecycleMiddleware(_app, max_requests=3)
-    a, b = ("127.0.0.1", 5001), ("127.0.0.1", 5002)
-    seen_a = [_headers(mw, a)[b"connection"] for _ in range(7)]
-    assert seen_a == [b"keep-alive", b"keep-alive", b"close"] * 2 + [b"keep-alive"]
-    assert _headers(mw, b)[b"connection"] == b"keep-alive"  # another connection counts on its own
+def test_a_connection_is_closed_after_its_limit_and_limits_are_spread():
+    mw = ConnectionRecycleMiddleware(_app, max_requests=10)
+    limits = {port: mw.limit_for(("127.0.0.1", port)) for port in range(40000, 40200)}
+    assert all(5 <= v < 15 for v in limits.values()) and len(set(limits.values())) >= 8
+    for port in (40000, 40001):
+        client = ("127.0.0.1", port)
+        n = limits[port]
+        seen = [_headers(mw, client)[b"connection"] for _ in range(2 * n + 1)]
+        assert seen == ([b"keep-alive"] * (n - 1) + [b"close"]) * 2 + [b"keep-alive"]
 
 
 def test_zero_switches_it_off_and_the_counters_are_bounded():

@@ -131,8 +131,10 @@ def test_keep_alive_connections_are_recycled(server):
     n = serving_config().service.max_requests_per_connection
     assert n > 0
     with httpx.Client(base_url=server["base"], timeout=30) as c:
-        closing = [c.get("/readyz").headers.get("connection") == "close" for _ in range(n + 5)]
-    assert [i + 1 for i, x in enumerate(closing) if x] == [n]
+        answers = [c.get("/readyz") for _ in range(3 * n // 2 + 1)]  # the longest a connection may live
+    assert all(r.status_code == 200 for r in answers)
+    closing = [i + 1 for i, r in enumerate(answers) if r.headers.get("connection") == "close"]
+    assert closing and n // 2 <= closing[0] < 3 * n // 2
 
 
 def _sample(store, n: int, offset: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
