@@ -14,7 +14,8 @@ Run as a separate process so that its CPU is its own (and visible):
         --clients 32 --requests 50 [--token-env DESIL_BENCH_TOKEN]
 
 bodies.json: a JSON list of request bodies (each sent as application/json). Prints one JSON object:
-requests, seconds, req_per_s, p50_ms, p90_ms, p99_ms, max_ms, status counts, client_cpu_s.
+requests, seconds, req_per_s, p50_ms, p90_ms, p99_ms, max_ms, status counts, client_cpu_s, reconnects (requests
+that opened a new connection after a `Connection: close`) and p99_ms_without_reconnects.
 """
 
 from __future__ import annotations
@@ -53,13 +54,14 @@ def _request(host: str, port: int, path: str, token: str | None, body: bytes) ->
 
 
 async def _client(host: str, port: int, payloads: list[bytes], offset: int, n: int,
-                  latencies: list[float], statuses: list[int], starts: list[float]) -> None:
+                  latencies: list[float], statuses: list[int], starts: list[float], reconnects: list[bool]) -> None:
     reader, writer = await asyncio.open_connection(host, port)
     closing = False
     try:
         for i in range(n):
             t0 = time.perf_counter()
             starts.append(t0)
+            reconnects.append(closing)
             if closing:  # the server ended keep-alive with its last answer: reconnect (counted in this request)
                 writer.close()
                 reader, writer = await asyncio.open_connection(host, port)
@@ -77,11 +79,12 @@ async def run_load(host: str, port: int, path: str, bodies: list[object], client
     """Closed loop: `clients` connections x `requests` POSTs each (module docstring). Returns the summary."""
     payloads = [_request(host, port, path, token, json.dumps(b, separators=(",", ":")).encode()) for b in bodies]
     latencies: list[float] = []
+    reconnects: list[bool] = []
     statuses: list[int] = []
     starts: list[float] = []
     cpu0 = resource.getrusage(resource.RUSAGE_SELF)
     t0 = time.perf_counter()
-    await asyncio.gather(*(_client(host, port, payloads, k * requests, requests, latencies, statuses, starts)
+    await asyncio.gather(*(_client(host, port, payloads, k * requests, requests, latencies, statuses, starts, reconnects)
                            for k in range(clients)))
     seconds = time.perf_counter() - t0
     cpu1 = resource.getrusage(resource.RUSAGE_SELF)
@@ -94,6 +97,8 @@ async def run_load(host: str, port: int, path: str, bodies: list[object], client
             "p99_ms": float(np.percentile(lat, 99)), "max_ms": float(lat.max()), "status": codes,
             "non_200": sum(n for s, n in codes.items() if s != "200"),
             "client_cpu_s": (cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime),
+            "reconnects": int(sum(reconnects)),
+            "p99_ms_without_reconnects": float(np.percentile(lat[~np.asarray(reconnects, dtype=bool)], 99)),
             "timeline": [[round(s - t0, 4), round(x * 1000.0, 2)] for s, x in zip(starts, latencies, strict=True)]}
 
 
