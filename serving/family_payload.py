@@ -10,6 +10,7 @@ Results come back in request order, one per request family.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -17,7 +18,7 @@ import pandas as pd
 
 from features.nested_input import MEMBERS_COLUMN
 from features.schema import table_fields
-from features.validation import validate_population
+from features.validation import identifier_like_mask, validate_population
 from models.pmt_pyfunc import photo_columns, photo_frame, rank_tables
 from models.ranking import problems_by_family
 
@@ -92,8 +93,11 @@ def error_record(family: Any, message: str) -> dict[str, Any]:
     return {"family_id": None if fid is None else str(fid), "error": message}
 
 
-def _split_structural(families: list[dict[str, Any]]) -> tuple[list[dict[str, Any] | None], list[int]]:
-    """(records list with an error record at each structurally unusable family, indices of the usable)."""
+def _split_structural(families: list[dict[str, Any]], one_request: bool = True,
+                      ) -> tuple[list[dict[str, Any] | None], list[int]]:
+    """(records list with an error record at each structurally unusable family, indices of the usable).
+    one_request: the families are one request's, where a family_id sent twice is ambiguous: every copy
+    gets an error (as a repeated id in a Parquet upload or a batch file rejects every copy)."""
     out: list[dict[str, Any] | None] = [None] * len(families)
     usable: list[int] = []
     for i, fam in enumerate(families):
@@ -102,15 +106,33 @@ def _split_structural(families: list[dict[str, Any]]) -> tuple[list[dict[str, An
             usable.append(i)
         else:
             out[i] = error_record(fam, problem)
-    return out, usable
+    if not one_request:
+        return out, usable
+    counts = Counter(str(families[i]["family_id"]) for i in usable)
+    repeated = {fid for fid, n in counts.items() if n > 1}
+    if not repeated:
+        return out, usable
+    kept = []
+    for i in usable:
+        fid = str(families[i]["family_id"])
+        if fid in repeated:
+            shown = "<withheld>" if identifier_like_mask(pd.Series([fid]))[0] else fid
+            out[i] = error_record(families[i], f"family {shown}: family_id appears {counts[fid]} times in the request; "
+                                               "allowed: each family_id once per request")
+        else:
+            kept.append(i)
+    return out, kept
 
 
-def rank_records(model: Any, families: list[dict[str, Any]], photo_model_version: str | None) -> list[dict[str, Any]]:
+def rank_records(model: Any, families: list[dict[str, Any]], photo_model_version: str | None,
+                 one_request: bool = True) -> list[dict[str, Any]]:
     """Score a list of request families; one record per family in request order.
 
-    Families that are structurally unusable, rejected by validation, or whose group fails as a whole
-    (e.g. photo features from the wrong house-cnn version) come back with `error` set."""
-    out, usable = _split_structural(families)
+    Families that are structurally unusable, sent twice in one request (one_request; False when the list
+    gathers several requests' families, which may each send the same family), rejected by validation, or
+    whose group fails as a whole (e.g. photo features from the wrong house-cnn version) come back with
+    `error` set."""
+    out, usable = _split_structural(families, one_request)
     for group in _uniform_groups(families, usable):
         fam_frame, mem_frame = request_tables([families[i] for i in group])
         try:

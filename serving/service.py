@@ -148,7 +148,8 @@ class DesilService:
     def rank(self, families: list[Any], photo_model_version: str | None = None) -> JSONObject:
         """Rank a batch of families (each with its `members` list). Every family comes back once, in
         request order: scores, desil, P(desil<=4), P(desil<=5), programs, exclusion rule, or `error`
-        (family id, field, value, allowed) when it failed validation; the valid ones are scored."""
+        (family id, field, value, allowed) when it failed validation; the valid ones are scored. A
+        family_id sent twice in one request is ambiguous: each copy gets an error."""
         t0 = time.perf_counter()
         try:
             check_count("families in the request", len(families), CFG.limits.max_families_per_request,
@@ -174,7 +175,7 @@ class DesilService:
     def _rank_family_batch(self, families: list[Any]) -> list[dict[str, Any]]:
         """One scoring call for the families of several rank_family requests (in a worker thread)."""
         t0 = time.perf_counter()
-        results = rank_records(self.pmt, families, None)
+        results = rank_records(self.pmt, families, None, one_request=False)  # several requests' families
         for r in results:
             r["pmt_model_version"] = self.pmt_entry.version
         logger.info("rank_family batch families=%d ms=%.1f", len(results), 1000 * (time.perf_counter() - t0))

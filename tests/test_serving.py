@@ -12,6 +12,7 @@ import io
 import json
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -195,6 +196,23 @@ def test_mixed_batch_returns_every_family_once(store, client):
         [results[0]["predicted_log_pcexp"], results[-1]["predicted_log_pcexp"]]
 
 
+def test_a_family_sent_twice_in_one_request_is_refused_but_not_across_requests(store, client):
+    fam, mem = _sample(store, 2, offset=300)
+    a, b = _json_families(fam, mem)
+    results = client.post("/rank", json={"families": [a, b, a]}).json()["results"]
+    assert [x["family_id"] for x in results] == [a["family_id"], b["family_id"], a["family_id"]]
+    for x in (results[0], results[2]):
+        assert x["desil"] is None and f"family {a['family_id']}: family_id appears 2 times" in x["error"]
+    assert results[1]["error"] is None and results[1]["desil"] is not None
+    explained = client.post("/explain", json={"families": [a, a]}).json()["results"]
+    assert all("appears 2 times" in x["error"] for x in explained)
+    # rank_family: the same family from concurrent requests (maybe one scoring call) is scored for each
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(lambda _: client.post("/rank_family", json={"families": [a]}).json(), range(8)))
+    assert all(r[0]["error"] is None and r[0]["desil"] is not None for r in answers)
+    assert len({r[0]["predicted_log_pcexp"] for r in answers}) == 1
+
+
 def test_scores_equal_the_registered_model_in_process(store, client):
     fam, mem = _sample(store, 60, offset=500)
     http = pd.DataFrame(client.post("/rank", json={"families": _json_families(fam, mem)}).json()["results"])
@@ -301,7 +319,8 @@ def test_classify_house_limits(store, client):
 def test_explain_in_words(store, client):
     fam, mem = _sample(store, 3, offset=2000)
     sent = _json_families(fam, mem)
-    r = client.post("/explain", json={"families": sent + [dict(sent[0], province_code="99")], "top_k": 4})
+    bad = dict(sent[0], province_code="99", family_id=sent[0]["family_id"] + "X")  # an id sent twice is refused
+    r = client.post("/explain", json={"families": [*sent, bad], "top_k": 4})
     assert r.status_code == 200, r.text
     results = r.json()["results"]
     ranked = client.post("/rank", json={"families": sent}).json()["results"]
