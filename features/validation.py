@@ -268,8 +268,6 @@ def _identifier_like_values(values: pd.Series) -> list[str]:
     if len(values) <= SMALL_STRING_INPUT:
         return [v for v in values.tolist() if _identifier_like(v)]
     arr = _arrow_strings(values)
-    if not len(arr):
-        return []
     ascii_ = np.asarray(pc.string_is_ascii(arr).to_numpy(zero_copy_only=False), dtype=bool)
     hit = np.asarray(pc.fill_null(pc.match_substring_regex(arr, _ASCII_IDENTIFIER_RE2), False)
                      .to_numpy(zero_copy_only=False), dtype=bool) & ascii_
@@ -323,7 +321,8 @@ def _compiled(pattern: str) -> re.Pattern[str]:
 
 
 def string_in_set(values: pd.Series, allowed: pd.Series | pd.Index | list[str]) -> np.ndarray:
-    """Vectorised membership of string `values` in `allowed` (False for null), via pyarrow."""
+    """Vectorised membership of string `values` in `allowed` (False for null): pyarrow, or a Python set
+    for up to SMALL_STRING_INPUT values."""
     return _in_set(values, allowed)
 
 
@@ -366,8 +365,6 @@ class _Problems:
         if not mask.any():
             return
         idx = np.flatnonzero(mask)
-        if not len(idx):
-            return
         if raw is None:
             values = ["null"] * len(idx)
         elif isinstance(raw, list):

@@ -13,8 +13,9 @@ Contributions are LightGBM's exact TreeSHAP (`pred_contrib=True`): one column pe
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 import lightgbm as lgb
 import numpy as np
@@ -24,22 +25,35 @@ import pandas as pd
 from config.pmt import LGBMConfig
 from features.build import CATEGORICAL_COLUMNS, REGION_COLUMNS
 
-# (categories Index, training category list) pairs already compared: the feature builder hands out the
-# same fixed-category dtypes on every call, so the element-wise comparison runs once per pair. The
-# objects themselves are kept (not only their ids) so that an id can never be reused for another object.
-_SAME_CATEGORIES: dict[tuple[int, int], tuple[object, object, bool]] = {}
+T = TypeVar("T")
+
+def _per_objects(cache: dict, objects: tuple, compute: Callable[[], T]) -> T:
+    """compute(), kept in `cache` for these very objects (by identity). The feature builder and the
+    boosters hand out the same category objects on every call, so a comparison or repr of their long
+    category lists runs once per object. The objects themselves are kept, not only their ids, so that an
+    id can never be reused for another object. At most 256 entries (then the cache starts over)."""
+    key = tuple(map(id, objects))
+    hit = cache.get(key)
+    if hit is not None and all(a is b for a, b in zip(hit[0], objects, strict=True)):
+        return hit[1]
+    value = compute()
+    if len(cache) > 256:
+        cache.clear()
+    cache[key] = (objects, value)
+    return value
+
+
+_SAME_CATEGORIES: dict = {}  # (X's categories, training categories) -> equal?
+_CATEGORIES_TEXT: dict = {}  # a booster's category lists -> their repr (a shared-matrix key)
 
 
 def _same_categories(categories: pd.Index, expected: list) -> bool:
-    key = (id(categories), id(expected))
-    hit = _SAME_CATEGORIES.get(key)
-    if hit is not None and hit[0] is categories and hit[1] is expected:
-        return hit[2]
-    same = list(categories) == list(expected)
-    if len(_SAME_CATEGORIES) > 256:
-        _SAME_CATEGORIES.clear()
-    _SAME_CATEGORIES[key] = (categories, expected, same)
-    return same
+    return _per_objects(_SAME_CATEGORIES, (categories, expected), lambda: list(categories) == list(expected))
+
+
+def _categories_text(categories: list[list] | None) -> str:
+    """repr of a booster's category lists (boosters with equal lists share matrices)."""
+    return _per_objects(_CATEGORIES_TEXT, (categories,), lambda: repr(categories))
 
 
 def booster_matrix(
@@ -87,21 +101,6 @@ def booster_matrix(
             return np.ascontiguousarray(block)
         out[:, numeric_pos] = block
     return out
-
-
-_CATEGORIES_TEXT: dict[int, tuple[object, str]] = {}
-
-
-def _categories_text(categories: list[list] | None) -> str:
-    """repr of a booster's category lists, kept per list object (boosters with equal lists share matrices)."""
-    hit = _CATEGORIES_TEXT.get(id(categories))
-    if hit is not None and hit[0] is categories:
-        return hit[1]
-    text = repr(categories)
-    if len(_CATEGORIES_TEXT) > 256:
-        _CATEGORIES_TEXT.clear()
-    _CATEGORIES_TEXT[id(categories)] = (categories, text)
-    return text
 
 
 _SHARED = threading.local()  # .matrices: {(id(X), columns, categories): (X, matrix)} inside shared_matrices()

@@ -45,13 +45,13 @@ def photo_columns(frame: pd.DataFrame) -> list[str]:
     return [c for c in frame.columns if c.startswith("photo_")]
 
 
-def photo_frame(model: PMTModel, nested: pd.DataFrame, photo_model_version: str | None) -> pd.DataFrame | None:
+def photo_frame(model: PMTModel, frame: pd.DataFrame, photo_model_version: str | None) -> pd.DataFrame | None:
     """The photo_* columns of a nested frame or families table (index family_id), or None when it
     carries no photo value.
     Raises PhotoModelMismatch when the model was trained without photo features or on another house-cnn
     version than `photo_model_version`. One check for ranking and explaining."""
-    cols = photo_columns(nested)
-    if not cols or not nested[cols].notna().to_numpy().any():
+    cols = photo_columns(frame)
+    if not cols or not frame[cols].notna().to_numpy().any():
         return None
     expected = model.photo_model_version
     if expected is None:
@@ -60,16 +60,24 @@ def photo_frame(model: PMTModel, nested: pd.DataFrame, photo_model_version: str 
         raise PhotoModelMismatch(
             f"photo features come from house-cnn version {photo_model_version!r}, but this PMT model "
             f"was trained on house-cnn version {expected!r}; re-run the photos through that version")
-    return nested[["family_id", *cols]].set_index("family_id")
+    return frame[["family_id", *cols]].set_index("family_id")
+
+
+def split_photo_features(model: PMTModel, families: pd.DataFrame,
+                         photo_model_version: str | None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """(families without their photo_* columns, the photo features or None), checked by photo_frame
+    (PhotoModelMismatch). The split ranking and explaining both make."""
+    photo = photo_frame(model, families, photo_model_version)
+    cols = photo_columns(families)
+    return (families.drop(columns=cols) if cols else families), photo
 
 
 def rank_tables(model: PMTModel, families: pd.DataFrame, members: pd.DataFrame,
                 photo_model_version: str | None = None) -> pd.DataFrame:
     """rank_families on a families table that may carry photo_* columns (checked by photo_frame, then
     passed as photo features) and its members table."""
-    photo = photo_frame(model, families, photo_model_version)
-    cols = photo_columns(families)
-    return rank_families(model, families.drop(columns=cols) if cols else families, members, photo)
+    families, photo = split_photo_features(model, families, photo_model_version)
+    return rank_families(model, families, members, photo)
 
 
 def rank_nested(model: PMTModel, nested: pd.DataFrame, photo_model_version: str | None = None) -> pd.DataFrame:

@@ -18,8 +18,8 @@ import pandas as pd
 
 from features.nested_input import MEMBERS_COLUMN
 from features.schema import table_fields
-from features.validation import identifier_like_mask, validate_population
-from models.pmt_pyfunc import photo_columns, photo_frame, rank_tables
+from features.validation import WITHHELD, identifier_like_mask, validate_population
+from models.pmt_pyfunc import rank_tables, split_photo_features
 from models.ranking import problems_by_family
 
 PROGRAMS_COLUMN = "programs"
@@ -108,15 +108,14 @@ def _split_structural(families: list[dict[str, Any]], one_request: bool = True,
             out[i] = error_record(fam, problem)
     if not one_request:
         return out, usable
-    counts = Counter(str(families[i]["family_id"]) for i in usable)
-    repeated = {fid for fid, n in counts.items() if n > 1}
-    if not repeated:
+    ids = {i: str(families[i]["family_id"]) for i in usable}
+    counts = Counter(ids.values())
+    if all(n == 1 for n in counts.values()):
         return out, usable
     kept = []
-    for i in usable:
-        fid = str(families[i]["family_id"])
-        if fid in repeated:
-            shown = "<withheld>" if identifier_like_mask(pd.Series([fid]))[0] else fid
+    for i, fid in ids.items():
+        if counts[fid] > 1:
+            shown = WITHHELD if identifier_like_mask(pd.Series([fid]))[0] else fid
             out[i] = error_record(families[i], f"family {shown}: family_id appears {counts[fid]} times in the request; "
                                                "allowed: each family_id once per request")
         else:
@@ -185,12 +184,11 @@ def explain_records(model: Any, families: list[dict[str, Any]], top_k: int,
     for group in _uniform_groups(families, usable):
         fam_frame, mem_frame = request_tables([families[i] for i in group])
         try:
-            photos = photo_frame(model, fam_frame, photo_model_version)
+            fam_frame, photos = split_photo_features(model, fam_frame, photo_model_version)
         except ValueError as err:  # PhotoModelMismatch: the whole group
             for i in group:
                 out[i] = error_record(families[i], str(err))
             continue
-        fam_frame = fam_frame.drop(columns=photo_columns(fam_frame))
         checked = validate_population(fam_frame, mem_frame)
         errors = problems_by_family(checked.problems)
         explained: dict[str, dict[str, Any]] = {}

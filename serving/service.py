@@ -123,7 +123,9 @@ class DesilService:
         self.pmt = load_pmt(self.pmt_entry)
         self.cnn = load_cnn(self.cnn_entry) if self.cnn_entry is not None else None
         self.cut_points = [float(c) for c in self.pmt.cut_points]
-        self._family_batcher: MicroBatcher[Any, dict[str, Any]] | None = None  # made in the event loop
+        self._family_batcher: MicroBatcher[Any, dict[str, Any]] = MicroBatcher(
+            self._rank_family_batch, CFG.service.rank_family_max_batch_size,
+            CFG.service.rank_family_batch_window_ms / 1000.0)
         self.photo_model_version = getattr(self.pmt, "photo_model_version", None)
         self.model_block = {"pmt": {"name": self.pmt_entry.name, "version": self.pmt_entry.version,
                                     "reference": self.pmt_entry.reference},
@@ -167,9 +169,6 @@ class DesilService:
     async def rank_family(self, families: list[Any]) -> JSONList:
         """Rank one family per request (`{"families": [family]}` -> `[result]`); concurrent requests are
         scored together in one call (serving.micro_batching). Each result carries pmt_model_version."""
-        if self._family_batcher is None:
-            self._family_batcher = MicroBatcher(self._rank_family_batch, CFG.service.rank_family_max_batch_size,
-                                                CFG.service.rank_family_batch_window_ms / 1000.0)
         return await self._family_batcher.submit(families)
 
     def _rank_family_batch(self, families: list[Any]) -> list[dict[str, Any]]:
