@@ -38,6 +38,11 @@ from rich.console import Console
 from rich.table import Table
 
 ROOT = Path(__file__).resolve().parent.parent
+# Distinct families sent one per request. Client k starts at body k * per_client (benchmarks.http_load), so
+# with 1,024 bodies and 200 requests per client no two of 32 clients send the same family at the same
+# step, as in real traffic. (With 64 bodies, clients k, k+8, k+16 and k+24 sent the same family in step,
+# and the copies in one rank_family batch had been scored in separate calls.)
+SINGLE_FAMILIES = 1024
 sys.path.insert(0, str(ROOT))
 
 from features.nested_input import to_json_records, to_nested  # noqa: E402
@@ -146,7 +151,7 @@ def main(n_families: int, store: str | None, data_dir: str | None, per_client: i
     with console.status("starting the service"):
         proc, base = start_server(store, token_file, work)
     try:
-        singles_f, singles_m = sample(64)
+        singles_f, singles_m = sample(SINGLE_FAMILIES)
         singles = to_json_records(singles_f, singles_m)
         one_bodies = [{"families": [f]} for f in singles]
         nested_one = [to_nested(singles_f.iloc[[i]], singles_m[singles_m["family_id"] == singles_f["family_id"].iloc[i]])

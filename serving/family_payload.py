@@ -130,8 +130,12 @@ def rank_records(model: Any, families: list[dict[str, Any]], photo_model_version
     Families that are structurally unusable, sent twice in one request (one_request; False when the list
     gathers several requests' families, which may each send the same family), rejected by validation, or
     whose group fails as a whole (e.g. photo features from the wrong house-cnn version) come back with
-    `error` set."""
+    `error` set. With one_request False, an exact copy of an earlier family is scored once and gets a
+    copy of that result."""
     out, usable = _split_structural(families, one_request)
+    copies: dict[int, int] = {} if one_request else _identical_copies(families, usable)
+    if copies:
+        usable = [i for i in usable if i not in copies]
     for group in _uniform_groups(families, usable):
         fam_frame, mem_frame = request_tables([families[i] for i in group])
         try:
@@ -142,8 +146,26 @@ def rank_records(model: Any, families: list[dict[str, Any]], photo_model_version
             continue
         for i, rec in zip(group, records(ranked), strict=True):
             out[i] = rec
+    for i, first in copies.items():
+        out[i] = dict(out[first]) if out[first] is not None else None
     done = [r if r is not None else error_record(families[i], "family was not scored") for i, r in enumerate(out)]
     return _same_keys(done)
+
+
+def _identical_copies(families: list[dict[str, Any]], positions: list[int]) -> dict[int, int]:
+    """{position: earlier position} for families that repeat an earlier one exactly (same family_id, same
+    content): several requests gathered into one call may send the same family, whose result is then
+    computed once. A family_id sent again with other content is not a copy (it is scored on its own)."""
+    first: dict[str, list[int]] = {}
+    copies: dict[int, int] = {}
+    for i in positions:
+        earlier = first.setdefault(str(families[i]["family_id"]), [])
+        same = next((j for j in earlier if families[j] == families[i]), None)
+        if same is None:
+            earlier.append(i)
+        else:
+            copies[i] = same
+    return copies
 
 
 def _same_keys(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
