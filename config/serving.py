@@ -73,6 +73,9 @@ class ServiceRuntimeConfig(StrictModel):
     rank_family_max_batch_size: int = Field(ge=2)
     rank_family_batch_window_ms: float = Field(ge=0, le=1000)
     max_requests_per_connection: int = Field(ge=0, description="Connection: close after this many (0: never)")
+    balance_connections: bool = Field(description="close connections of a worker holding more than its share")
+    balance_slack: int = Field(ge=0, description="connections a worker may hold beyond its even share")
+    connection_idle_s: float = Field(gt=0, le=60, description="a connection idle this long counts no more")
     gc_thresholds: tuple[PositiveInt, PositiveInt, PositiveInt] = Field(
         description="gc.set_threshold in each worker after loading (0 would switch a generation off)")
     explain_top_k: int = Field(ge=1, le=50)

@@ -19,6 +19,7 @@ land on one worker).
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 Scope = dict[str, Any]
@@ -61,11 +62,17 @@ class ConnectionRecycleMiddleware:
         if scope["type"] != "http" or self.max_requests == 0 or not self._last_request(scope):
             await self.app(scope, receive, send)
             return
+        await self.app(scope, receive, closing_connection(send))
 
-        async def send_closing(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"connection"]
-                message = {**message, "headers": [*headers, (b"connection", b"close")]}
-            await send(message)
 
-        await self.app(scope, receive, send_closing)
+def closing_connection(send: Callable[[Message], Awaitable[None]]) -> Callable[[Message], Awaitable[None]]:
+    """An ASGI `send` that gives the response `Connection: close` (replacing any Connection header), so
+    that the server closes the connection once the response is sent."""
+
+    async def send_closing(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"connection"]
+            message = {**message, "headers": [*headers, (b"connection", b"close")]}
+        await send(message)
+
+    return send_closing

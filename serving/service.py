@@ -38,6 +38,7 @@ from starlette.responses import JSONResponse
 from config import project_config
 from config.serving import serving_config
 from serving.auth import BearerTokenMiddleware, TokenConfigError, load_token_hashes
+from serving.connection_balancing import ConnectionBalanceMiddleware
 from serving.connection_recycling import ConnectionRecycleMiddleware
 from serving.family_payload import explain_records, rank_records
 from serving.micro_batching import MicroBatcher
@@ -264,5 +265,9 @@ class DesilService:
 
 # Added first = outermost: authentication answers before the body-size check or any body is read.
 DesilService.add_asgi_middleware(ConnectionRecycleMiddleware, max_requests=CFG.service.max_requests_per_connection)
+DesilService.add_asgi_middleware(
+    ConnectionBalanceMiddleware, workers=CFG.service.workers if CFG.service.balance_connections else 1,
+    slack=CFG.service.balance_slack, idle_s=CFG.service.connection_idle_s,
+    worker_index=lambda: bentoml.server_context.worker_index)
 DesilService.add_asgi_middleware(BearerTokenMiddleware, auth=CFG.auth)
 DesilService.add_asgi_middleware(BodySizeLimitMiddleware, limits=CFG.limits)

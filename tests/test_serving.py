@@ -11,7 +11,9 @@ from __future__ import annotations
 import io
 import json
 import os
+import struct
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -28,12 +30,14 @@ from config import PROJECT_ROOT
 from features.nested_input import to_json_records, to_nested
 from models.pmt_pyfunc import rank_nested
 from serving.auth import hash_token, new_token
+from serving.connection_balancing import shared_directory
 from serving.process import ServiceNotReady, free_port, start_service, stop_service, wait_ready
 
 N_FAMILIES = 10_000  # the smallest population whose survey sample the LightGBM PMT trains on
 SEED = 7
 READY_TIMEOUT_S = 180
 # Small limits so that oversize requests stay cheap to build.
+RECYCLE_AFTER = 40  # max_requests_per_connection of the test server (the default config has it off)
 TEST_LIMITS = {"max_families_per_request": 200, "max_families_per_explain": 5, "max_photos_per_request": 3,
                "max_image_pixels": 100_000}
 
@@ -101,6 +105,7 @@ def server(store, token_file):
     root = store["root"]
     cfg = yaml.safe_load((PROJECT_ROOT / "config" / "serving.yaml").read_text(encoding="utf-8"))
     cfg["limits"].update(TEST_LIMITS)
+    cfg["service"]["max_requests_per_connection"] = RECYCLE_AFTER
     config_file = root / "serving.yaml"
     config_file.write_text(yaml.safe_dump(cfg), encoding="utf-8")
     port = free_port()
@@ -112,7 +117,7 @@ def server(store, token_file):
             wait_ready(proc, base, log, READY_TIMEOUT_S)
         except ServiceNotReady as err:
             pytest.fail(str(err))
-        yield {"base": base, "log": log}
+        yield {"base": base, "log": log, "pid": proc.pid}
     finally:
         stop_service(proc)
 
@@ -125,17 +130,33 @@ def client(server, token):
 
 
 def test_keep_alive_connections_are_recycled(server):
-    """Every max_requests_per_connection-th answer on a connection says Connection: close (the workers
-    share one socket: reconnecting clients spread over them); httpx reconnects and goes on."""
-    from config.serving import serving_config
-
-    n = serving_config().service.max_requests_per_connection
-    assert n > 0
+    """With max_requests_per_connection set (off by default), about every n-th answer on a connection
+    says Connection: close; httpx reconnects and goes on."""
+    n = RECYCLE_AFTER
     with httpx.Client(base_url=server["base"], timeout=30) as c:
         answers = [c.get("/readyz") for _ in range(3 * n // 2 + 1)]  # the longest a connection may live
     assert all(r.status_code == 200 for r in answers)
     closing = [i + 1 for i, r in enumerate(answers) if r.headers.get("connection") == "close"]
     assert closing and n // 2 <= closing[0] < 3 * n // 2
+
+
+def test_workers_publish_their_live_connections_in_one_shared_table(server):
+    """Both workers of the running server count their keep-alive connections into the table they share
+    (serving.connection_balancing; named by the pid of `bentoml serve`, the workers' parent)."""
+    path = shared_directory() / f"desil-connections-{server['pid']}"
+    clients = [httpx.Client(base_url=server["base"], timeout=30) for _ in range(8)]
+    try:
+        for _ in range(5):
+            assert all(c.get("/readyz").status_code == 200 for c in clients)
+        slots = list(struct.iter_unpack("<qd", path.read_bytes()))
+        now = time.monotonic()
+    finally:
+        for c in clients:
+            c.close()
+    assert len(slots) == 2  # one per worker (config workers: 2)
+    fresh = [count for count, at in slots if now - at < 10]  # published while the clients were busy
+    assert fresh and all(count >= 1 for count in fresh)
+    assert sum(fresh) >= len(clients)  # every connection counted by the worker it landed on
 
 
 def _sample(store, n: int, offset: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
