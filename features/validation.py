@@ -96,21 +96,76 @@ def _field_map(table: str) -> dict[str, FieldSpec]:
     return schema.field_map(table)
 
 
-@cache
+@dataclass(frozen=True)
+class _FieldPlan:
+    """What checking one field needs, derived once from its spec.
+
+    `code_table`: for a category field whose codes are small non-negative integers, a bool array with
+    True at each allowed code (a lookup instead of np.isin); else None. `int_dtype`: the numpy dtype of
+    integer storage (category and int fields), else None."""
+
+    allowed: str
+    codes: np.ndarray
+    code_table: np.ndarray | None
+    storage_dtype: object
+    int_dtype: np.dtype | None
+
+    @classmethod
+    def of(cls, spec: FieldSpec) -> _FieldPlan:
+        codes = np.asarray(spec.codes, dtype=float)
+        codes.flags.writeable = False
+        table = None
+        if len(codes) and codes.min() >= 0 and codes.max() < 4096:
+            table = np.zeros(int(codes.max()) + 1, dtype=bool)
+            table[codes.astype(np.intp)] = True
+            table.flags.writeable = False
+        storage = pd.api.types.pandas_dtype(spec.pandas_dtype())
+        int_dtype = storage.numpy_dtype if spec.kind in ("category", "int") else None
+        return cls(spec.allowed_text(), codes, table, storage, int_dtype)
+
+
+# id(spec) -> (spec, plan). Keyed by identity: a FieldSpec hashes all its categories on every lookup,
+# which costs more than checking a column of a small request. At most _MAX_PLANS entries are kept.
+_PLANS: dict[int, tuple[FieldSpec, _FieldPlan]] = {}
+_MAX_PLANS = 1024
+
+
+def _plan(spec: FieldSpec) -> _FieldPlan:
+    hit = _PLANS.get(id(spec))
+    if hit is not None and hit[0] is spec:
+        return hit[1]
+    if len(_PLANS) >= _MAX_PLANS:
+        _PLANS.clear()
+    plan = _FieldPlan.of(spec)
+    _PLANS[id(spec)] = (spec, plan)
+    return plan
+
+
 def _allowed_text(spec: FieldSpec) -> str:
-    return spec.allowed_text()
+    return _plan(spec).allowed
 
 
-@cache
-def _code_array(spec: FieldSpec) -> np.ndarray:
-    codes = np.asarray(spec.codes, dtype=float)
-    codes.flags.writeable = False
-    return codes
-
-
-@cache
 def _storage_dtype(spec: FieldSpec) -> object:
-    return pd.api.types.pandas_dtype(spec.pandas_dtype())
+    return _plan(spec).storage_dtype
+
+
+def _allowed_codes(values: np.ndarray, spec: FieldSpec) -> np.ndarray:
+    """Which `values` (float codes; whole numbers wherever the caller looks, nan elsewhere) are allowed
+    codes of category field `spec`."""
+    plan = _plan(spec)
+    table = plan.code_table
+    if table is None:
+        return np.isin(values, plan.codes)
+    inside = (values >= 0) & (values < len(table))  # nan: False
+    return inside & table[np.where(inside, values, 0).astype(np.intp)]
+
+
+def _equals_any(values: np.ndarray, codes: tuple[float, ...]) -> np.ndarray:
+    """np.isin(values, codes) for a handful of codes (a few comparisons cost less than np.isin's set-up)."""
+    out = np.zeros(len(values), dtype=bool)
+    for code in codes:
+        out |= values == code
+    return out
 
 
 @cache
@@ -161,6 +216,11 @@ class ConditionalRule:
         """The rule in words (the `allowed` of its problems)."""
         return (f"{self.field} is null exactly when {self.when} is {self._values_text(self.null_when)}; "
                 f"when {self.when} is {self._values_text(self.required_values())} it is required")
+
+
+@cache
+def _required_values(rule: ConditionalRule) -> tuple[float, ...]:
+    return rule.required_values()
 
 
 def _codes_except(table: str, name: str, keep: tuple[int, ...]) -> tuple[float, ...]:
@@ -435,6 +495,10 @@ def _python_set(allowed: pd.Series | pd.Index | list[str] | pa.Array) -> frozens
         return {v for v in allowed.to_pylist() if v is not None}
     if isinstance(allowed, list):
         return {str(v) for v in allowed if v is not None and not (isinstance(v, float) and np.isnan(v))}
+    if isinstance(allowed, pd.Series) and isinstance(allowed.dtype, pd.StringDtype):  # str values already
+        values = set(allowed.to_numpy(dtype=object, na_value=None).tolist())
+        values.discard(None)
+        return values
     return {str(v) for v in pd.Series(allowed, dtype="string").dropna().tolist()}
 
 
@@ -532,8 +596,14 @@ def _as_strings(raw: pd.Series) -> pd.Series:
     """Values as pandas strings (NA kept); integer columns become their digits (11 -> '11')."""
     if _dtype_kind(raw.dtype) == "int":
         text = raw.astype("Int64").astype("string")
+    elif raw.dtype == _NA_STRING:
+        text = raw
+    elif isinstance(raw.dtype, pd.StringDtype) and len(raw) <= SMALL_STRING_INPUT:
+        # pandas' "str" (NaN for null): through Python costs half of astype for a few values
+        text = pd.Series(pd.array(raw.to_numpy(dtype=object, na_value=None), dtype=_NA_STRING),
+                         index=raw.index, copy=False)
     else:
-        text = raw if raw.dtype == _NA_STRING else raw.astype("string")
+        text = raw.astype("string")
     return text if _is_default_index(text.index) else text.reset_index(drop=True)
 
 
@@ -543,9 +613,11 @@ def _is_default_index(index: pd.Index) -> bool:
 
 
 def _storage_ints(values: np.ndarray, good: np.ndarray, dtype: object) -> pd.arrays.IntegerArray:
-    """Integer extension array of `values` (float view), null where not `good` or nan."""
+    """Integer extension array of `values` (float view), null where not `good` or nan. `dtype`: a
+    nullable integer dtype (e.g. "Int32") or its numpy dtype."""
     mask = ~good | np.isnan(values)
-    return pd.arrays.IntegerArray(np.where(mask, 0, values).astype(_numpy_int_dtype(dtype)), mask)
+    numpy_dtype = dtype if isinstance(dtype, np.dtype) else _numpy_int_dtype(dtype)
+    return pd.arrays.IntegerArray(np.where(mask, 0, values).astype(numpy_dtype), mask)
 
 
 @lru_cache(maxsize=16)
@@ -585,8 +657,27 @@ def forbidden_columns(columns: pd.Index | list[str]) -> list[str]:
     return [str(c) for c in columns if _normalised_column_name(c) in schema.FORBIDDEN_COLUMNS]
 
 
+# (table, column labels) of inputs whose columns gave no problem at all (bounded; cleared when full).
+_CLEAN_COLUMNS: set[tuple[str, tuple[object, ...]]] = set()
+_MAX_CLEAN_COLUMNS = 256
+
+
 def _check_columns(df: pd.DataFrame, table: str, problems: _Problems) -> bool:
-    """Column-level checks; returns True when the whole table is rejected."""
+    """Column-level checks; returns True when the whole table is rejected. Column lists found clean are
+    remembered (a service sees the same few over and over)."""
+    key = (table, tuple(df.columns))
+    if key in _CLEAN_COLUMNS:
+        return False
+    before = len(problems.parts)
+    rejected = _column_problems(df, table, problems)
+    if not rejected and len(problems.parts) == before:
+        if len(_CLEAN_COLUMNS) >= _MAX_CLEAN_COLUMNS:
+            _CLEAN_COLUMNS.clear()
+        _CLEAN_COLUMNS.add(key)
+    return rejected
+
+
+def _column_problems(df: pd.DataFrame, table: str, problems: _Problems) -> bool:
     rejected = False
     specs = _field_map(table)
     for col in forbidden_columns(df.columns):
@@ -648,7 +739,7 @@ def _check_field(raw: pd.Series, spec: FieldSpec, problems: _Problems,
             bad |= not_int
             present &= ~not_int
         if spec.kind == "category":
-            bad_code = present & ~np.isin(values, _code_array(spec))
+            bad_code = present & ~_allowed_codes(values, spec)
             problems.rows(bad_code, spec.name, raw, allowed, "is not an allowed code", "category")
             bad |= bad_code
         else:
@@ -661,7 +752,7 @@ def _check_field(raw: pd.Series, spec: FieldSpec, problems: _Problems,
         values = np.where(good, values, np.nan)
         if spec.kind == "float":
             return values, values
-        return _storage_ints(values, good, _storage_dtype(spec)), values
+        return _storage_ints(values, good, _plan(spec).int_dtype), values
     if spec.kind == "bool":
         values, not_bool = _as_bools(raw, null)
         problems.rows(not_bool, spec.name, raw, allowed, "is not true or false", "type")
@@ -696,8 +787,8 @@ def _check_rules(checked: _Checked, table: str) -> None:
         dependent = numbers[rule.field]
         field_null = checked.nulls[rule.field]
         dependent_ok = ~np.isnan(dependent)  # present and valid by itself
-        must_be_null = np.isin(when, np.asarray(rule.null_when))
-        required = np.isin(when, np.asarray(rule.required_values()))
+        must_be_null = _equals_any(when, rule.null_when)
+        required = _equals_any(when, _required_values(rule))
         missing = required & field_null
         if missing.any():
             when_column = checked.parsed[rule.when]
@@ -709,14 +800,21 @@ def _check_rules(checked: _Checked, table: str) -> None:
             reasons = [f"must be null because {rule.when} is {_value_text(w)}" for w in when_column[present]]
             problems.rows(present, rule.field, checked.parsed[rule.field], rule.text(), reasons, "conditional")
     if table == "families" and {"province_code", "regency_code"} <= set(checked.parsed.columns):
-        prov = _arrow_strings(checked.parsed["province_code"])
-        reg = _arrow_strings(checked.parsed["regency_code"])
         # regency codes start with their province's code; null on either side is no mismatch
-        differs = pc.not_equal(pc.utf8_slice_codeunits(reg, 0, 2), prov)
-        mismatch = np.asarray(pc.fill_null(differs, False).to_numpy(zero_copy_only=False), dtype=bool)
+        if len(checked.parsed) <= SMALL_STRING_INPUT:
+            prov_values = checked.parsed["province_code"].to_numpy(dtype=object, na_value=None)
+            reg_values = checked.parsed["regency_code"].to_numpy(dtype=object, na_value=None)
+            mismatch = np.fromiter((p is not None and r is not None and r[:2] != p
+                                    for p, r in zip(prov_values, reg_values, strict=True)),
+                                   dtype=bool, count=len(prov_values))
+        else:
+            prov = _arrow_strings(checked.parsed["province_code"])
+            reg = _arrow_strings(checked.parsed["regency_code"])
+            differs = pc.not_equal(pc.utf8_slice_codeunits(reg, 0, 2), prov)
+            mismatch = np.asarray(pc.fill_null(differs, False).to_numpy(zero_copy_only=False), dtype=bool)
         if mismatch.any():
-            allowed = [f"a regency code of province {p} (starting with {p})"
-                       for p in np.asarray(prov.to_pylist(), dtype=object)[mismatch]]
+            prov_text = checked.parsed["province_code"].to_numpy(dtype=object, na_value=None)
+            allowed = [f"a regency code of province {p} (starting with {p})" for p in prov_text[mismatch]]
             problems.rows(mismatch, "regency_code", checked.parsed["regency_code"], allowed,
                           "is not in the family's province", "region")
 
@@ -762,7 +860,7 @@ def _check_table(df: pd.DataFrame, table: str) -> _Checked:
     frame = pd.DataFrame(parsed, index=pd.RangeIndex(n), copy=False)
     checked = _Checked(table, frame, numbers, nulls, family_id, problems, rejected)
     _check_rules(checked, table)
-    if "family_id" in df.columns and table in UNIQUE_FAMILY_TABLES:
+    if "family_id" in df.columns and table in UNIQUE_FAMILY_TABLES and _may_repeat(family_id):
         dup = family_id.duplicated(keep=False).to_numpy(dtype=bool) & family_id.notna().to_numpy(dtype=bool)
         if dup.any():
             counts = family_id[dup].map(family_id[dup].value_counts())
@@ -771,6 +869,15 @@ def _check_table(df: pd.DataFrame, table: str) -> _Checked:
     if table == "members":
         _check_member_structure(checked)
     return checked
+
+
+def _may_repeat(ids: pd.Series) -> bool:
+    """False when the non-null values of `ids` are certainly distinct (checked in Python for small inputs;
+    larger ones are left to pandas' duplicated)."""
+    if len(ids) > SMALL_STRING_INPUT:
+        return True
+    present = [v for v in ids.to_numpy(dtype=object, na_value=None).tolist() if v is not None]
+    return len(set(present)) != len(present)
 
 
 def _check_member_structure(checked: _Checked) -> None:
@@ -836,11 +943,11 @@ def validate_population(families: pd.DataFrame, members: pd.DataFrame,
     if extra_problems is not None and len(extra_problems):
         parts.append(extra_problems)
     problems = _with_problem_dtypes(pd.concat(parts, ignore_index=True)) if parts else empty_problems()
-    if not (fam.table_rejected or mem.table_rejected or problems["severity"].eq(ERROR).any()):
+    if not (fam.table_rejected or mem.table_rejected or (parts and problems["severity"].eq(ERROR).any())):
         # No error at all, so nothing is rejected: a missing or malformed (incl. NIK-shaped) family id, an
-        # orphan member and a family without members are all errors above. Every row is valid.
-        return ValidationResult(valid_families=_in_storage_dtypes(fam.parsed, "families"),
-                                valid_members=_in_storage_dtypes(mem.parsed, "members"),
+        # orphan member and a family without members are all errors above. Every row is valid, and the
+        # parsed frames hold every contract column in its storage dtype (_check_table builds them so).
+        return ValidationResult(valid_families=fam.parsed, valid_members=mem.parsed,
                                 problems=problems, rejected_family_ids=[])
 
     all_ids = pd.concat([fam.family_id, mem.family_id], ignore_index=True).dropna().unique()

@@ -535,3 +535,29 @@ def test_string_in_set_small_and_large_inputs_agree_with_python_membership():
     for part in (text[:40], text):
         listed = part.to_numpy(dtype=object, na_value=None)
         assert (_in_set(part, provinces) == np.array([v is not None and v in codes for v in listed])).all()
+
+
+def test_small_and_large_inputs_find_the_same_region_mismatches_and_repeated_ids():
+    """Up to SMALL_STRING_INPUT rows the province/regency agreement and the repeated-id check run in
+    Python, above it in pyarrow and pandas: both report the same rows (null codes are no mismatch)."""
+    from features.validation import SMALL_STRING_INPUT
+
+    families = valid_families(SMALL_STRING_INPUT + 20, seed=11)
+    for i in (2, 30, SMALL_STRING_INPUT + 5):
+        _foreign_regency(families[i])
+    families[5]["regency_code"] = None
+    families[9]["province_code"] = None
+    families[12]["family_id"] = families[33]["family_id"] = families[4]["family_id"]
+    fam, _ = frames(families)
+
+    def found(table: pd.DataFrame) -> list[tuple[int, str, str]]:
+        problems = validate_table(table, "families")
+        problems = problems[problems["check"].isin(["region", "duplicate"])]
+        return sorted(zip(problems["row"].astype(int), problems["check"], problems["field"], strict=True))
+
+    large = found(fam)
+    small = found(fam.iloc[:40])
+    assert small == [p for p in large if p[0] < 40]
+    assert small == [(2, "region", "regency_code"), (4, "duplicate", "family_id"), (12, "duplicate", "family_id"),
+                     (30, "region", "regency_code"), (33, "duplicate", "family_id")]
+    assert (SMALL_STRING_INPUT + 5, "region", "regency_code") in large
