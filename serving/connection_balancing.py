@@ -5,14 +5,17 @@ an event loop accepts every pending connection at once when it wakes: a burst of
 pipeline opening its pool of 32, often lands entirely on one worker. Keep-alive then keeps it there,
 and that worker, whose event loop and scoring share one core, serves everything while the other idles.
 
-Each worker counts its live keep-alive connections (a client address that sent a request within `idle_s`
-of its previous one: a connection used once, like a health probe, is not counted) and publishes the count in its slot of a small file shared by the workers of one server (`ConnectionTable`,
-an mmap under /dev/shm). A worker holding more than its share of all live connections
-(total / workers + slack) answers the current request with `Connection: close`. HTTP/1.1 clients open
-a new connection for their next request, and the kernel hands it to a worker that is waiting in its
-event loop, which is rarely the overloaded one. A connection closed this way stays in its worker's count
-until `idle_s` passes, so that a burst of closes never takes a worker below its share before the others
-have counted the reconnected clients. A worker that published nothing within `idle_s` counts as 0.
+Each worker counts its live keep-alive connections (a client address that sent a request within
+`idle_s` of its previous one: a connection used once, like a health probe, is not counted) and
+publishes the count in its slot of a small file shared by the workers of one server
+(`ConnectionTable`, an mmap under /dev/shm, named by the server's pid; files of servers that have
+ended are removed when a worker opens its table). A worker holding more than its share of all live
+connections (total / workers + slack) answers the current request with `Connection: close`. HTTP/1.1
+clients open a new connection for their next request, and the kernel hands it to a worker that is
+waiting in its event loop, which is rarely the overloaded one. A connection closed this way stays in
+its worker's count until `idle_s` passes, so that a burst of closes never takes a worker below its
+share before the others have counted the reconnected clients. A worker that published nothing within
+`idle_s` counts as 0.
 
 Outside a multi-worker server (one worker, or no worker index) nothing is ever closed.
 """
@@ -33,12 +36,37 @@ from serving.connection_recycling import closing_connection
 
 Scope = dict[str, Any]
 _SLOT = struct.Struct("<qd")  # live connections, time.monotonic() when published
+TABLE_PREFIX = "desil-connections-"  # + the server's pid
 
 
 def shared_directory() -> Path:
     """/dev/shm where it exists (memory, never written to disk), else the temp directory."""
     shm = Path("/dev/shm")
     return shm if shm.is_dir() and os.access(shm, os.W_OK) else Path(tempfile.gettempdir())
+
+
+def remove_ended_tables(directory: Path) -> list[Path]:
+    """Delete the tables in `directory` whose server process no longer exists; returns them."""
+    removed = []
+    for path in directory.glob(f"{TABLE_PREFIX}*"):
+        pid = path.name.removeprefix(TABLE_PREFIX)
+        if pid.isdigit() and not _process_exists(int(pid)):
+            try:
+                path.unlink()
+                removed.append(path)
+            except OSError:  # another worker removed it first, or not ours to remove
+                pass
+    return removed
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, another user's
+        return True
+    return True
 
 
 class ConnectionTable:
@@ -63,9 +91,10 @@ class ConnectionTable:
     @classmethod
     def for_server(cls, workers: int, worker_index: int, directory: Path | None = None) -> ConnectionTable:
         """The table of the server this worker belongs to: the workers of one `bentoml serve` share their
-        parent process (the arbiter), whose pid names the file."""
-        name = f"desil-connections-{os.getppid()}"
-        return cls((directory or shared_directory()) / name, workers, worker_index)
+        parent process (the arbiter), whose pid names the file. Tables of servers that ended go."""
+        directory = directory or shared_directory()
+        remove_ended_tables(directory)
+        return cls(directory / f"{TABLE_PREFIX}{os.getppid()}", workers, worker_index)
 
     def publish(self, count: int, now: float) -> None:
         _SLOT.pack_into(self._map, self.index * _SLOT.size, count, now)

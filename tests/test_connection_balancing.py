@@ -8,7 +8,12 @@ import asyncio
 
 import pytest
 
-from serving.connection_balancing import ConnectionBalanceMiddleware, ConnectionTable
+from serving.connection_balancing import (
+    TABLE_PREFIX,
+    ConnectionBalanceMiddleware,
+    ConnectionTable,
+    remove_ended_tables,
+)
 
 
 async def _app(scope, receive, send):
@@ -107,3 +112,21 @@ def test_off_outside_a_multi_worker_server(tmp_path):
         ConnectionTable(tmp_path / "t", 2, 3)
     with pytest.raises(ValueError, match="slack"):
         ConnectionBalanceMiddleware(_app, workers=2, slack=-1, idle_s=1.0)
+
+
+def test_tables_of_ended_servers_are_removed(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                           text=True, check=True)
+    gone = tmp_path / f"{TABLE_PREFIX}{int(ended.stdout)}"
+    alive = tmp_path / f"{TABLE_PREFIX}{os.getpid()}"
+    other = tmp_path / "unrelated-123"
+    for path in (gone, alive, other):
+        path.write_bytes(b"\0" * 16)
+    assert remove_ended_tables(tmp_path) == [gone]
+    assert not gone.exists() and alive.exists() and other.exists()
+    table = ConnectionTable.for_server(2, 1, directory=tmp_path)  # named by this process's parent
+    assert table.path == tmp_path / f"{TABLE_PREFIX}{os.getppid()}" and alive.exists()
