@@ -25,6 +25,7 @@ for features that combine several fields (`assets.movable_count`, `assets.value_
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
 
 import numpy as np
@@ -152,8 +153,19 @@ if len(set(FEATURE_COLUMNS)) != len(FEATURE_COLUMNS):  # pragma: no cover - a wi
 # ---------------------------------------------------------------------------------------------
 # Helpers on raw columns
 # ---------------------------------------------------------------------------------------------
-def _num(df: pd.DataFrame, col: str) -> np.ndarray:
-    """A column as float64 with NaN for null (all NaN when the column is absent)."""
+# Float views of a table's columns that the caller already has (features.validation's
+# ValidationResult.family_floats / member_floats): column -> float64 array, NaN for null, row for row.
+FloatColumns = Mapping[str, np.ndarray]
+
+
+def _num(df: pd.DataFrame, col: str, floats: FloatColumns | None = None) -> np.ndarray:
+    """A column as float64 with NaN for null (all NaN when the column is absent); a copy of
+    `floats[col]` when given (the same values, without converting the column again)."""
+    if floats is not None and col in floats:
+        values = floats[col]
+        if len(values) != len(df):
+            raise ValueError(f"float view of {col!r} has {len(values)} rows for a table of {len(df)}")
+        return np.array(values, dtype=np.float64)
     if col not in df.columns:
         return np.full(len(df), np.nan)
     s = df[col]
@@ -216,7 +228,7 @@ def _family_codes(families: pd.DataFrame, members: pd.DataFrame) -> np.ndarray:
 # Member aggregates
 # ---------------------------------------------------------------------------------------------
 def _member_features(
-    families: pd.DataFrame, members: pd.DataFrame, cfg: FeatureConfig
+    families: pd.DataFrame, members: pd.DataFrame, cfg: FeatureConfig, floats: FloatColumns | None = None
 ) -> dict[str, np.ndarray]:
     n = len(families)
     codes = _family_codes(families, members)
@@ -230,13 +242,13 @@ def _member_features(
         raise ValueError(f"{int((size == 0).sum())} families have no member rows, e.g. family_id {ids}; "
                          "every family needs at least its head in `members`")
 
-    age = _num(members, "age")
-    sex = _num(members, "sex")
-    works = _num(members, "works")
-    cert = _num(members, "highest_certificate")
-    status = _num(members, "employment_status")
-    industry = _num(members, "industry")
-    school = _num(members, "school_participation")
+    age = _num(members, "age", floats)
+    sex = _num(members, "sex", floats)
+    works = _num(members, "works", floats)
+    cert = _num(members, "highest_certificate", floats)
+    status = _num(members, "employment_status", floats)
+    industry = _num(members, "industry", floats)
+    school = _num(members, "school_participation", floats)
     adult = age >= 15
     is_child = age <= cfg.child_age_max
     is_elderly = age >= cfg.elderly_age_min
@@ -272,13 +284,13 @@ def _member_features(
     out["mean_adult_certificate"] = np.where(n_adults > 0, total(cert0 * adult) / np.maximum(n_adults, 1), np.nan)
     out["n_in_school"] = total(school == 2)
     out["n_school_age_out_of_school"] = total(in_school_age & (school != 2))
-    out["n_business_owners"] = total(_num(members, "owns_business") == 1)
-    out["n_disability"] = total(_num(members, "disability") == 1)
-    out["n_chronic_illness"] = total(_num(members, "chronic_illness") == 1)
+    out["n_business_owners"] = total(_num(members, "owns_business", floats) == 1)
+    out["n_disability"] = total(_num(members, "disability", floats) == 1)
+    out["n_chronic_illness"] = total(_num(members, "chronic_illness", floats) == 1)
 
     # The head: relationship 1 with the lowest member_no, else the lowest member_no (order-invariant).
-    rel = _num(members, "relationship")
-    member_no = np.nan_to_num(_num(members, "member_no"), nan=999.0).clip(0, 999)
+    rel = _num(members, "relationship", floats)
+    member_no = np.nan_to_num(_num(members, "member_no", floats), nan=999.0).clip(0, 999)
     key = codes * 2048 + np.where(rel == 1, 0, 1024) + member_no.astype(np.int64)
     order = np.argsort(key, kind="stable")
     sorted_codes = codes[order]
@@ -289,7 +301,7 @@ def _member_features(
     head_works = works[head] == 1
     out["head_female"] = (sex[head] == 2).astype(np.float64)
     out["head_age"] = age[head]
-    out["head_marital_status"] = _num(members, "marital_status")[head]
+    out["head_marital_status"] = _num(members, "marital_status", floats)[head]
     out["head_certificate"] = cert0[head]
     out["head_works"] = head_works.astype(np.float64)
     out["head_employment_status"] = np.where(head_works, np.nan_to_num(status[head], nan=0.0), 0.0)
@@ -301,13 +313,14 @@ def _member_features(
 # ---------------------------------------------------------------------------------------------
 # Family-level features
 # ---------------------------------------------------------------------------------------------
-def _family_features(families: pd.DataFrame, size: np.ndarray, cfg: FeatureConfig) -> dict[str, np.ndarray]:
+def _family_features(families: pd.DataFrame, size: np.ndarray, cfg: FeatureConfig,
+                     floats: FloatColumns | None = None) -> dict[str, np.ndarray]:
     out: dict[str, np.ndarray] = {}
-    out["urban"] = _num(families, "urban")
+    out["urban"] = _num(families, "urban", floats)
     for col in HOUSING_CATEGORY_FIELDS:
-        values = _num(families, col)
+        values = _num(families, col, floats)
         out[col] = np.nan_to_num(values, nan=0.0) if col in NOT_APPLICABLE_ZERO else values
-    area = _num(families, "floor_area_m2")
+    area = _num(families, "floor_area_m2", floats)
     out["floor_area_m2"] = area
     out["floor_area_per_capita"] = area / size
     out["log_floor_area_per_capita"] = np.log(np.maximum(area, 1.0) / size)
@@ -321,7 +334,7 @@ def _family_features(families: pd.DataFrame, size: np.ndarray, cfg: FeatureConfi
     known = np.isin(power, np.asarray(list(PLN_POWER_VA), dtype=np.float64))
     out["pln_power_va"] = np.where(known, lut[np.where(known, power, 0).astype(np.int64)], 0.0)
 
-    assets = {col: _num(families, col) for col in ASSET_COLUMNS}
+    assets = {col: _num(families, col, floats) for col in ASSET_COLUMNS}
     out.update(assets)
     out["movable_asset_count"] = np.nansum(np.column_stack([assets[c] for c in MOVABLE_ASSET_COLUMNS]), axis=1)
     unknown = [c for c in cfg.asset_value_mrp if c not in assets]
@@ -331,7 +344,7 @@ def _family_features(families: pd.DataFrame, size: np.ndarray, cfg: FeatureConfi
     for col, value in cfg.asset_value_mrp.items():
         index += np.nan_to_num(assets[col], nan=0.0) * value
     out["asset_value_index"] = np.log1p(index)
-    livestock = {col: _num(families, col) for col in LIVESTOCK_COLUMNS}
+    livestock = {col: _num(families, col, floats) for col in LIVESTOCK_COLUMNS}
     out.update(livestock)
     tlu = np.zeros(len(families))
     for col, units in cfg.livestock_tlu.items():
@@ -340,22 +353,22 @@ def _family_features(families: pd.DataFrame, size: np.ndarray, cfg: FeatureConfi
         tlu += np.nan_to_num(livestock[col], nan=0.0) * units
     out["livestock_tlu"] = tlu
 
-    tariff = _num(families, "pln_tariff_class")
-    kwh = _num(families, "pln_kwh_month")
+    tariff = _num(families, "pln_tariff_class", floats)
+    kwh = _num(families, "pln_kwh_month", floats)
     out["pln_matched"] = (~np.isnan(tariff) | ~np.isnan(kwh)).astype(np.float64)
     out["pln_tariff_class"] = tariff
     out["pln_kwh_month"] = kwh
     out["log_pln_kwh_per_capita"] = np.log1p(kwh / size)
-    segment = _num(families, "bpjs_kes_segment")
+    segment = _num(families, "bpjs_kes_segment", floats)
     out["bpjs_kes_matched"] = (~np.isnan(segment)).astype(np.float64)
     out["bpjs_kes_segment"] = segment
-    out["bpjs_kes_arrears_months"] = _num(families, "bpjs_kes_arrears_months")
-    tk_active = _num(families, "bpjs_tk_active")
+    out["bpjs_kes_arrears_months"] = _num(families, "bpjs_kes_arrears_months", floats)
+    tk_active = _num(families, "bpjs_tk_active", floats)
     out["bpjs_tk_matched"] = (~np.isnan(tk_active)).astype(np.float64)
     out["bpjs_tk_active"] = tk_active
-    out["log_bpjs_tk_wage"] = np.log1p(_num(families, "bpjs_tk_wage_rp"))
-    motorcycles = _num(families, "samsat_motorcycles")
-    cars = _num(families, "samsat_cars")
+    out["log_bpjs_tk_wage"] = np.log1p(_num(families, "bpjs_tk_wage_rp", floats))
+    motorcycles = _num(families, "samsat_motorcycles", floats)
+    cars = _num(families, "samsat_cars", floats)
     out["samsat_matched"] = (~np.isnan(motorcycles) | ~np.isnan(cars)).astype(np.float64)
     out["samsat_motorcycles"] = motorcycles
     out["samsat_cars"] = cars
@@ -395,6 +408,7 @@ def build_features(
     members: pd.DataFrame,
     photo_features: pd.DataFrame | None = None,
     config: FeatureConfig | None = None,
+    floats: tuple[FloatColumns, FloatColumns] | None = None,
 ) -> pd.DataFrame:
     """The model matrix: shape (len(families), len(FEATURE_COLUMNS)), index = family_id in input order.
 
@@ -404,14 +418,17 @@ def build_features(
     optional house-photo model outputs, index (or column) family_id, columns among PHOTO_COLUMNS
     (probabilities in [0, 1]); families without a row get NaN and photo_available = 0.
     config: feature options; default config/pmt.yaml `features`.
+    floats: optional (families, members) float views of these very rows (features.validation's
+    `family_floats`, `member_floats`), read instead of converting those columns again; same result.
     """
     cfg = config if config is not None else pmt_config().features
     if "family_id" not in families.columns or "family_id" not in members.columns:
         raise ValueError("families and members both need a family_id column")
     columns: dict[str, np.ndarray | pd.Categorical] = {}
-    member_cols = _member_features(families, members, cfg)
+    family_floats, member_floats = floats if floats is not None else (None, None)
+    member_cols = _member_features(families, members, cfg, member_floats)
     columns.update(member_cols)
-    columns.update(_family_features(families, member_cols["family_size"], cfg))
+    columns.update(_family_features(families, member_cols["family_size"], cfg, family_floats))
     columns.update(_photo_features(families, photo_features))
     columns["province_code"] = _region(families, "province_code", province_code_tuple())
     columns["regency_code"] = _region(families, "regency_code", regency_code_tuple())

@@ -256,12 +256,17 @@ class ValidationResult:
     `valid_families`/`valid_members`: contract columns in storage dtypes, only families without an
     error-level problem (and their members). `problems`: every problem (`PROBLEM_COLUMNS`).
     `rejected_family_ids`: sorted ids of the input families (or member family ids) that were rejected.
+    `family_floats` / `member_floats`: the numeric, category and bool columns of the valid frames as
+    float64 arrays (NaN for null, 1.0/0.0 for bools), row for row: what validation parsed them from, so
+    that features.build need not convert them again (empty when not computed).
     """
 
     valid_families: pd.DataFrame
     valid_members: pd.DataFrame
     problems: pd.DataFrame
     rejected_family_ids: list[str] = field(default_factory=list)
+    family_floats: dict[str, np.ndarray] = field(default_factory=dict)
+    member_floats: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def errors(self) -> pd.DataFrame:
@@ -948,7 +953,8 @@ def validate_population(families: pd.DataFrame, members: pd.DataFrame,
         # orphan member and a family without members are all errors above. Every row is valid, and the
         # parsed frames hold every contract column in its storage dtype (_check_table builds them so).
         return ValidationResult(valid_families=fam.parsed, valid_members=mem.parsed,
-                                problems=problems, rejected_family_ids=[])
+                                problems=problems, rejected_family_ids=[],
+                                family_floats=fam.numbers, member_floats=mem.numbers)
 
     all_ids = pd.concat([fam.family_id, mem.family_id], ignore_index=True).dropna().unique()
     errors = problems[problems["severity"] == ERROR]
@@ -973,6 +979,8 @@ def validate_population(families: pd.DataFrame, members: pd.DataFrame,
         valid_members=_in_storage_dtypes(valid_members, "members"),
         problems=problems,
         rejected_family_ids=rejected,
+        family_floats={name: values[keep_fam] for name, values in fam.numbers.items()},
+        member_floats={name: values[keep_mem] for name, values in mem.numbers.items()},
     )
 
 

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from config.pmt import PMTConfig, pmt_config
-from features.build import FEATURE_COLUMNS, build_features
+from features.build import FEATURE_COLUMNS, FloatColumns, build_features
 from features.welfare import welfare_from_log_pcexp
 from models.cut_points import N_DESIL, assign_desil, weighted_cut_points
 from models.explain import BASELINE, contributions_by_raw_variable, top_contributions
@@ -92,10 +92,12 @@ class PMTModel:
                    n_training_families=len(X))
 
     def features(
-        self, families: pd.DataFrame, members: pd.DataFrame, photo_features: pd.DataFrame | None = None
+        self, families: pd.DataFrame, members: pd.DataFrame, photo_features: pd.DataFrame | None = None,
+        floats: tuple[FloatColumns, FloatColumns] | None = None,
     ) -> pd.DataFrame:
-        """The model matrix with this model's feature settings (features.build.build_features)."""
-        return build_features(families, members, photo_features, config=self.config.features)
+        """The model matrix with this model's feature settings (features.build.build_features; `floats`:
+        validation's float views of these rows, see there)."""
+        return build_features(families, members, photo_features, config=self.config.features, floats=floats)
 
     # -- prediction ----------------------------------------------------------------------------
     def predict_matrix(self, X: pd.DataFrame) -> np.ndarray:
@@ -117,12 +119,13 @@ class PMTModel:
         return self
 
     def score(
-        self, families: pd.DataFrame, members: pd.DataFrame, photo_features: pd.DataFrame | None = None
+        self, families: pd.DataFrame, members: pd.DataFrame, photo_features: pd.DataFrame | None = None,
+        floats: tuple[FloatColumns, FloatColumns] | None = None,
     ) -> pd.DataFrame:
         """Rank families: columns SCORE_COLUMNS, one row per family in input order (see module doc).
         pi_low/pi_high: the predictive interval of predicted_log_pcexp at config.uncertainty.coverage;
-        sd: the predictive sd (log units)."""
-        return self.score_matrix(self.features(families, members, photo_features))
+        sd: the predictive sd (log units). `floats`: as in `features`."""
+        return self.score_matrix(self.features(families, members, photo_features, floats))
 
     def score_matrix(self, X: pd.DataFrame) -> pd.DataFrame:
         """score from a prebuilt model matrix."""

@@ -55,7 +55,7 @@ def rank_families(model: PMTModel, families: pd.DataFrame, members: pd.DataFrame
     if len(valid_f):
         # score, exclusion_rule and eligible_programs all keep valid_f's row order (their contracts); each
         # input row takes its family's row (a left join of the input ids on the unique valid ids).
-        scored = model.score(valid_f, valid_m, photo_features)
+        scored = model.score(valid_f, valid_m, photo_features, floats=(result.family_floats, result.member_floats))
         rule = exclusion_rule(valid_f, valid_m)
         if not np.array_equal(rule.index.to_numpy(dtype=object), scored["family_id"].to_numpy(dtype=object)):
             raise RuntimeError("score and exclusion_rule returned families in different orders")

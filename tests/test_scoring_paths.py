@@ -74,3 +74,25 @@ def test_vectorised_identifier_check_agrees_with_the_plain_one(values):
     assert len(many) > SMALL_STRING_INPUT
     assert _identifier_like_values(pd.Series(many, dtype="string")) == [v for v in many if _identifier_like(v)]
     assert "3201234567890123" in expected and "F0000000001" not in expected
+
+
+@pytest.mark.parametrize("broken", [False, True])
+def test_features_from_validation_floats_equal_features_from_the_frames(small_population, broken):
+    """build_features reading validation's float views gives the very matrix it builds from the valid
+    frames, also when validation dropped some families (the views are filtered with them)."""
+    from features.validation import validate_population
+
+    families, members = small_population.families.copy(), small_population.members.copy()
+    if broken:
+        families.loc[families.index[[3, 10, 11]], "floor_area_m2"] = -5.0
+        members.loc[members.index[members["family_id"] == families["family_id"].iloc[20]], "age"] = 999
+    result = validate_population(families, members)
+    assert len(result.rejected_family_ids) == (4 if broken else 0)
+    floats = (result.family_floats, result.member_floats)
+    assert floats[0] and floats[1]
+    plain = build_features(result.valid_families, result.valid_members)
+    viewed = build_features(result.valid_families, result.valid_members, floats=floats)
+    pd.testing.assert_frame_equal(viewed, plain, check_exact=True)
+    with pytest.raises(ValueError, match="rows for a table of"):
+        build_features(result.valid_families.iloc[:-1], result.valid_members[
+            result.valid_members["family_id"].isin(result.valid_families["family_id"].iloc[:-1])], floats=floats)
