@@ -27,9 +27,24 @@ def _log_lines() -> tuple[pd.Index, np.ndarray]:
     return pd.Index(lines.index.astype(str)), np.log(lines.to_numpy())
 
 
+@lru_cache(maxsize=8)
+def _category_lines(categories: tuple[str, ...]) -> np.ndarray:
+    """log poverty line of each category of a categorical of province codes, then NaN (for code -1);
+    NaN for a category that is no province code."""
+    index, log_lines = _log_lines()
+    position = index.get_indexer(list(categories))
+    return np.append(np.where(position >= 0, log_lines[position], np.nan), np.nan)
+
+
 def log_poverty_line(province_code: pd.Series | npt.ArrayLike) -> np.ndarray:
     """log of the March 2024 provincial poverty line (Rp/capita/month) for each province code, shape (n,).
-    Raises ValueError naming up to 5 unknown codes."""
+    Raises ValueError naming up to 5 unknown codes. A categorical (e.g. build_features' province_code)
+    is looked up once per category."""
+    if isinstance(getattr(province_code, "dtype", None), pd.CategoricalDtype):
+        categorical = pd.Categorical(province_code)
+        lines = _category_lines(tuple(str(c) for c in categorical.categories))[categorical.codes]
+        if not np.isnan(lines).any():
+            return lines
     codes = pd.Series(np.asarray(province_code, dtype=object)).astype("string")
     index, log_lines = _log_lines()
     position = index.get_indexer(codes.to_numpy(dtype=object, na_value=None))

@@ -114,7 +114,7 @@ class PMTModel:
 
     def fit_cut_points_matrix(self, X: pd.DataFrame) -> PMTModel:
         """fit_cut_points from a prebuilt model matrix (the population's build_features output)."""
-        welfare = welfare_from_log_pcexp(self.predict_matrix(X), X["province_code"].astype(str))
+        welfare = welfare_from_log_pcexp(self.predict_matrix(X), X["province_code"])
         self.cut_points = weighted_cut_points(welfare, X["family_size"].to_numpy(), N_DESIL)
         return self
 
@@ -134,7 +134,7 @@ class PMTModel:
         with shared_matrices():  # the PMT and its spread model read the same columns of X
             pred = self.predict_matrix(X)
             sd = self.uncertainty.predictive_sd(X)
-        welfare = welfare_from_log_pcexp(pred, X["province_code"].astype(str))
+        welfare = welfare_from_log_pcexp(pred, X["province_code"])
         low, high = self.uncertainty.interval(pred, sd)
         return pd.DataFrame({
             "family_id": X.index.to_numpy(dtype=object),
@@ -176,7 +176,7 @@ class PMTModel:
         X = self.features(families, members, photo_features)
         raw = self.contributions_matrix(X, by="raw")
         pred = raw.sum(axis=1).to_numpy()
-        desil = (assign_desil(welfare_from_log_pcexp(pred, X["province_code"].astype(str)), self.cut_points)
+        desil = (assign_desil(welfare_from_log_pcexp(pred, X["province_code"]), self.cut_points)
                  if self.cut_points is not None else np.zeros(len(X), dtype=np.int8))
         tops = top_contributions(raw, families.reset_index(drop=True), X, top_k=top_k)
         return [

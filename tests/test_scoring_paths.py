@@ -96,3 +96,20 @@ def test_features_from_validation_floats_equal_features_from_the_frames(small_po
     with pytest.raises(ValueError, match="rows for a table of"):
         build_features(result.valid_families.iloc[:-1], result.valid_members[
             result.valid_members["family_id"].isin(result.valid_families["family_id"].iloc[:-1])], floats=floats)
+
+
+def test_poverty_lines_of_a_categorical_equal_those_of_its_strings():
+    """log_poverty_line looks a categorical up once per category: same values as the strings, and the
+    same refusal of an unknown or missing code (an unknown category that no row uses is no error)."""
+    from features.regions import province_code_tuple
+    from features.welfare import log_poverty_line
+
+    codes = ["11", "32", "94", "32", "51"]
+    categorical = pd.Series(pd.Categorical(codes, categories=[*province_code_tuple(), "99"]))
+    np.testing.assert_array_equal(log_poverty_line(categorical), log_poverty_line(codes))
+    for bad in (["11", "99"], ["11", None]):
+        with pytest.raises(ValueError, match="unknown province_code") as from_strings:
+            log_poverty_line(bad)
+        with pytest.raises(ValueError, match="unknown province_code") as from_categorical:
+            log_poverty_line(pd.Series(pd.Categorical(bad, categories=[*province_code_tuple(), "99"])))
+        assert str(from_categorical.value) == str(from_strings.value)
