@@ -44,6 +44,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from features import schema
+from features.identity_cache import per_objects
 from features.schema import FieldSpec
 
 PROBLEM_COLUMNS: tuple[str, ...] = (
@@ -124,21 +125,13 @@ class _FieldPlan:
         return cls(spec.allowed_text(), codes, table, storage, int_dtype)
 
 
-# id(spec) -> (spec, plan). Keyed by identity: a FieldSpec hashes all its categories on every lookup,
-# which costs more than checking a column of a small request. At most _MAX_PLANS entries are kept.
-_PLANS: dict[int, tuple[FieldSpec, _FieldPlan]] = {}
-_MAX_PLANS = 1024
+# Plans by spec identity: a FieldSpec hashes all its categories on every lookup, which costs more than
+# checking a column of a small request.
+_PLANS: dict = {}
 
 
 def _plan(spec: FieldSpec) -> _FieldPlan:
-    hit = _PLANS.get(id(spec))
-    if hit is not None and hit[0] is spec:
-        return hit[1]
-    if len(_PLANS) >= _MAX_PLANS:
-        _PLANS.clear()
-    plan = _FieldPlan.of(spec)
-    _PLANS[id(spec)] = (spec, plan)
-    return plan
+    return per_objects(_PLANS, (spec,), lambda: _FieldPlan.of(spec), max_entries=1024)
 
 
 def _allowed_text(spec: FieldSpec) -> str:

@@ -13,9 +13,8 @@ Contributions are LightGBM's exact TreeSHAP (`pred_contrib=True`): one column pe
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TypeVar
 
 import lightgbm as lgb
 import numpy as np
@@ -24,36 +23,19 @@ import pandas as pd
 
 from config.pmt import LGBMConfig
 from features.build import CATEGORICAL_COLUMNS, REGION_COLUMNS
-
-T = TypeVar("T")
-
-def _per_objects(cache: dict, objects: tuple, compute: Callable[[], T]) -> T:
-    """compute(), kept in `cache` for these very objects (by identity). The feature builder and the
-    boosters hand out the same category objects on every call, so a comparison or repr of their long
-    category lists runs once per object. The objects themselves are kept, not only their ids, so that an
-    id can never be reused for another object. At most 256 entries (then the cache starts over)."""
-    key = tuple(map(id, objects))
-    hit = cache.get(key)
-    if hit is not None and all(a is b for a, b in zip(hit[0], objects, strict=True)):
-        return hit[1]
-    value = compute()
-    if len(cache) > 256:
-        cache.clear()
-    cache[key] = (objects, value)
-    return value
-
+from features.identity_cache import per_objects
 
 _SAME_CATEGORIES: dict = {}  # (X's categories, training categories) -> equal?
 _CATEGORIES_TEXT: dict = {}  # a booster's category lists -> their repr (a shared-matrix key)
 
 
 def _same_categories(categories: pd.Index, expected: list) -> bool:
-    return _per_objects(_SAME_CATEGORIES, (categories, expected), lambda: list(categories) == list(expected))
+    return per_objects(_SAME_CATEGORIES, (categories, expected), lambda: list(categories) == list(expected))
 
 
 def _categories_text(categories: list[list] | None) -> str:
     """repr of a booster's category lists (boosters with equal lists share matrices)."""
-    return _per_objects(_CATEGORIES_TEXT, (categories,), lambda: repr(categories))
+    return per_objects(_CATEGORIES_TEXT, (categories,), lambda: repr(categories))
 
 
 def booster_matrix(

@@ -7,7 +7,9 @@ keep that worker loaded and leave the other one idle, and a worker can use only 
 loop and its scoring together. Answering every `max_requests`-th request of a connection with
 `Connection: close` makes clients reconnect now and then. A busy worker is rarely the one waiting,
 so reconnections drift to the less loaded workers. HTTP/1.1 clients (httpx, requests, aiohttp) reopen
-the connection themselves; the request itself is answered normally.
+the connection themselves; the request itself is answered normally. Off by default
+(`max_requests_per_connection: 0`): serving.connection_balancing spreads connections by load instead,
+and this only added reconnects next to it.
 
 Connections are told apart by the client's address and port (ASGI `scope["client"]`); at most
 `max_tracked` counters are kept (the oldest are dropped, which only delays their recycling). A
